@@ -1,0 +1,42 @@
+# The user's verbs. Paths are variables: `make train LABELS=... IMAGES=...`.
+PY      ?= python3.11
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+SHARED  ?= ../shared/data
+INPUT   ?= dataset/sample/sample.csv
+IMAGES  ?= dataset/sample/images
+OUTPUT  ?= out/predictions.csv
+LABELS  ?= $(SHARED)/dev/labels.csv
+TRAIN_IMAGES ?= $(SHARED)/dev/images
+OBJECTIVE ?= f1
+TRIALS  ?= 30
+LIMIT   ?=
+
+.PHONY: setup predict train test bench lint clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $@
+
+predict: setup
+	$(BIN)/prodspec predict --input $(INPUT) --images $(IMAGES) --output $(OUTPUT)
+	@echo "predictions: $(OUTPUT)"
+
+train: setup
+	$(BIN)/prodspec train --labels $(LABELS) --images $(TRAIN_IMAGES) --objective $(OBJECTIVE) --trials $(TRIALS)
+
+bench: setup
+	$(BIN)/prodspec bench $(if $(LIMIT),--limit $(LIMIT),)
+
+test: setup
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check candidates features ranker dataset tests
+
+clean:
+	rm -rf out bench/out

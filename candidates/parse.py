@@ -1,0 +1,244 @@
+"""Text boxes → every number+unit candidate.
+
+The parser over-generates on purpose: a candidate that does not fit the row's attribute is a feature for
+the ranker, not something to filter here. Order of work per text: repair OCR confusions in numeric
+context, then find dimension groups (`10 x 20 x 30 cm`), ranges (`100-240V`), and plain quantities; the
+most specific reading of each number wins. Numbers and units split over two neighbouring boxes are read
+by parsing the two texts joined and keeping only matches that cross the join.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+
+from candidates import lexicon
+from candidates.records import Candidate, TextBox
+
+UNIT = lexicon.unit_pattern()
+# a number: digits with `.`/`,` groups, an optional fraction (`5 1/2`, `1/2`)
+NUMBER = r"(?:\d+\s+\d+/\d+|\d+/\d+|\d+(?:[.,]\d+)*)"
+_LEFT = r"(?<!\d)(?<!\d[.,])"  # not inside another number; a full stop before is fine
+_UNIT_END = r"(?![a-z])"  # case-sensitive: `200gE` reads as 200 g, `5 grapes` does not
+SINGLE = re.compile(rf"{_LEFT}({NUMBER})\s*({UNIT}){_UNIT_END}")
+RANGE = re.compile(
+    rf"{_LEFT}({NUMBER})\s*(?:({UNIT}){_UNIT_END}\s*)?(?:-|–|—|~|to|TO|To)\s*({NUMBER})\s*({UNIT}){_UNIT_END}"
+)
+_AXIS = r"(?:[LWHD]|Dia|DIA)"
+DIM_ITEM = re.compile(
+    rf"(?:({_AXIS})\s*[:.]?\s*)?({NUMBER})\s*(?:({UNIT}){_UNIT_END})?(?:\s*\(?({_AXIS})\)?(?![A-Za-z]))?"
+)
+_DIM_ITEM_SRC = rf"(?:{_AXIS}\s*[:.]?\s*)?{NUMBER}\s*(?:{UNIT}{_UNIT_END})?(?:\s*\(?{_AXIS}\)?(?![A-Za-z]))?"
+DIMENSION = re.compile(rf"{_LEFT}{_DIM_ITEM_SRC}(?:\s*[xX×\*]\s*{_DIM_ITEM_SRC}){{1,3}}")
+
+# (pattern, replacement): OCR confusions, applied only next to digits or units
+CONFUSIONS: list[tuple[re.Pattern, str]] = [
+    (re.compile(r"(?<=\d)[Oo](?=[\dOo]*\d)"), "0"),  # 5O0 → 500
+    (re.compile(r"(?<=\d)[Oo](?=[Oo]*\s?(?:g|kg|mg|ml|mL|G|KG|MG|ML|W|V|cm|mm|CM|MM)\b)"), "0"),  # 1OO g
+    (re.compile(r"(?<![A-Za-z\d])[Oo](?=[.,]\d)"), "0"),  # O.5 kg
+    (re.compile(r"(?<![A-Za-z])[lI|](?=\d)"), "1"),  # l00ml → 100ml
+    (re.compile(r"(?<=\d)[lI](?=\d)"), "1"),  # 1l5 → 115
+    (re.compile(r"(?<![A-Za-z\d])S(?=\d\d)"), "5"),  # S00g → 500g
+    (re.compile(r"(?<=\d)\s?0[zZ]\b"), " oz"),  # 16 0z → 16 oz
+    (re.compile(r"(?<=\d)\s?I[bB](?=[sS]?\b)"), " lb"),  # 5 Ib → 5 lb
+    (re.compile(r"(?<=\d)\s?[*](?![\s*]*\d)"), '"'),  # 12* → 12" (a star read for an inch mark)
+    (re.compile(r"(?<=\d)\s?m[I|](?![a-z])"), " ml"),  # 200 mI → 200 ml
+]
+_QUOTE_FIXES = str.maketrans({"”": '"', "“": '"', "″": '"', "’": "'", "′": "'", "‘": "'", "⁄": "/", "，": ","})
+
+
+def normalise(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTE_FIXES)
+    return text.replace("''", '"')
+
+
+def fix_ocr_confusions(text: str) -> str:
+    for pattern, replacement in CONFUSIONS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def parse_number(text: str) -> list[tuple[float, bool]]:
+    """Readings of a number as (value, is_alternative): `4,5`→4.5; `10,000`→10000; `1.000`→1.0 or 1000."""
+    text = text.strip()
+    if "/" in text:
+        whole, _, frac = text.rpartition(" ")
+        num, den = frac.split("/")
+        if float(den) == 0:
+            return []
+        return [((float(whole) if whole else 0.0) + float(num) / float(den), False)]
+    if "," in text and "." in text:
+        decimal = "." if text.rfind(".") > text.rfind(",") else ","
+        thousands = "," if decimal == "." else "."
+        cleaned = text.replace(thousands, "").replace(decimal, ".")
+        return [(float(cleaned), False)] if cleaned.count(".") <= 1 else []
+    for separator in (",", "."):
+        if separator in text:
+            parts = text.split(separator)
+            if len(parts) > 2:  # 1.000.000 or 1,000,000
+                return [(float("".join(parts)), False)] if all(len(p) == 3 for p in parts[1:]) else []
+            head, tail = parts
+            decimal = float(f"{head or 0}.{tail}")
+            if len(tail) == 3 and 1 <= len(head) <= 3 and head != "0":
+                grouped = float(head + tail)
+                # `10,000mg` is grouping; `1.000 g` may be either (European grouping)
+                if separator == ",":
+                    return [(grouped, False), (decimal, True)]
+                return [(decimal, False), (grouped, True)]
+            return [(decimal, False)]
+    return [(float(text), False)]
+
+
+_NOT_A_UNIT_AFTER = re.compile(r"B|Hz|HZ|Ah|AH|ah|h\b|bps|Bps|Wh|WH|PH|ph")
+
+
+def _unit_ok(text: str, end: int, surface: str) -> bool:
+    """Reject `5GB`, `5GHz` (a unit letter that starts another unit) and `5mAh` (short units glued to letters)."""
+    following = text[end : end + 3]
+    if not following[:1].isalpha():
+        return True
+    if lexicon.normal_form(surface) in lexicon.NO_LETTER_AFTER:
+        return False
+    return not _NOT_A_UNIT_AFTER.match(following)
+
+
+def _emit(
+    out: list[Candidate], text: str, number: str, surface: str, span: tuple[int, int], boxes: tuple[int, ...],
+    **fields,
+) -> None:
+    units = lexicon.lookup(surface)
+    if not units:
+        return
+    flags = set(fields.pop("flags", ()))
+    for value, alternative in parse_number(number):
+        if not math.isfinite(value) or value <= 0 or value > 1e7:
+            continue
+        for unit in units:
+            extra = set(flags)
+            if alternative:
+                extra.add("alt_number")
+            if len(units) > 1:
+                extra.add("ambiguous_unit")
+            out.append(
+                Candidate(value, unit, text, span, boxes, surface_unit=surface.strip(), flags=extra, **fields)
+            )
+
+
+def parse_text(text: str, boxes: tuple[int, ...] = (0,)) -> list[Candidate]:
+    """Candidates in one text (one box's, or two neighbours' joined)."""
+    original = normalise(text)
+    text = fix_ocr_confusions(original)
+    fixed = text != original
+    found: list[Candidate] = []
+    claimed: set[int] = set()  # start offsets of numbers already read as part of a group or range
+
+    for group in DIMENSION.finditer(text):
+        items = [m for m in DIM_ITEM.finditer(text, group.start(), group.end()) if m.group(2)]
+        if len(items) < 2:
+            continue
+        units = [m.group(3) for m in items if m.group(3) and lexicon.lookup(m.group(3))]
+        if not units:
+            continue
+        shared = units[-1]
+        families = lexicon.lookup(shared)
+        first = items[0]
+        if (
+            len(items) == 2
+            and not first.group(3)
+            and not first.group(1)
+            and re.fullmatch(r"\d{1,2}", first.group(2))
+            and not ({"centimetre", "millimetre", "inch", "metre", "foot"} & set(families))
+        ):
+            # `4 x 100 g`: a multipack, not a dimension
+            count = int(first.group(2))
+            second = items[1]
+            _emit(found, text, second.group(2), second.group(3) or shared, second.span(), boxes, kind="multipack")
+            for value, alt in parse_number(second.group(2)):
+                if count > 0 and not alt:
+                    _emit(found, text, f"{value * count:.6f}", second.group(3) or shared, group.span(), boxes,
+                          kind="multipack_total")
+            claimed.update(m.start(2) for m in items)
+            continue
+        for position, item in enumerate(items, start=1):
+            surface = item.group(3) or shared
+            axis = (item.group(1) or item.group(4) or "").upper()[:1]
+            flags = {"unit_from_group"} if not item.group(3) else set()
+            _emit(found, text, item.group(2), surface, item.span(2), boxes, kind="dimension", position=position,
+                  group_size=len(items), axis=axis, flags=flags)
+            claimed.add(item.start(2))
+
+    for match in RANGE.finditer(text):
+        if match.start(1) in claimed or not _unit_ok(text, match.end(4), match.group(4)):
+            continue
+        if match.group(2) and lexicon.lookup(match.group(2)) != lexicon.lookup(match.group(4)):
+            continue  # `5 in - 12.7 cm` is one length written twice, not a range
+        low_unit = match.group(2) or match.group(4)
+        flags = set() if match.group(2) else {"unit_from_range"}
+        _emit(found, text, match.group(1), low_unit, match.span(1), boxes, kind="range_low", flags=flags)
+        _emit(found, text, match.group(3), match.group(4), match.span(3), boxes, kind="range_high")
+        claimed.update((match.start(1), match.start(3)))
+
+    for match in SINGLE.finditer(text):
+        if match.start(1) in claimed or not _unit_ok(text, match.end(2), match.group(2)):
+            continue
+        _emit(found, text, match.group(1), match.group(2), match.span(), boxes)
+
+    if fixed:
+        for candidate in found:
+            if candidate.matched_text not in original:
+                candidate.flags.add("ocr_fix")
+    return found
+
+
+def _neighbours(boxes: list[TextBox]) -> list[tuple[int, int]]:
+    """Pairs (a, b) where b continues a: to its right on the same line, or just below it."""
+    pairs = []
+    for i, a in enumerate(boxes):
+        for j, b in enumerate(boxes):
+            if i == j:
+                continue
+            h = max(min(a.text_height, b.text_height), 1.0)
+            same_line = (
+                min(a.bottom, b.bottom) - max(a.top, b.top) > 0.5 * h and 0 <= b.left - a.right < 2.0 * h
+            )
+            below = (
+                0 <= b.top - a.bottom < 1.0 * h
+                and min(a.right, b.right) - max(a.left, b.left) > 0.3 * min(a.width, b.width)
+            )
+            if same_line or below:
+                pairs.append((i, j))
+    return pairs
+
+
+def link_equivalents(candidates: list[Candidate]) -> None:
+    """Mark quantities written twice in different units (`500 g / 17.6 oz`) in the same text."""
+    from candidates.convert import to_base
+
+    for i, a in enumerate(candidates):
+        for b in candidates[i + 1 :]:
+            if a.unit == b.unit or a.boxes != b.boxes or abs(a.span[0] - b.span[0]) > 40:
+                continue
+            base_a, base_b = to_base(a.value, a.unit), to_base(b.value, b.unit)
+            if base_a and base_b and base_a[1] == base_b[1] and math.isclose(base_a[0], base_b[0], rel_tol=0.04):
+                a.flags.add("has_equivalent")
+                b.flags.add("has_equivalent")
+
+
+def parse_boxes(boxes: list[TextBox]) -> list[Candidate]:
+    """Every candidate in an image's boxes, including those split over two neighbouring boxes."""
+    found: list[Candidate] = []
+    for index, box in enumerate(boxes):
+        found.extend(parse_text(box.text, (index,)))
+    seen = {(c.boxes[0], c.key) for c in found}
+    for i, j in _neighbours(boxes):
+        left, right = normalise(boxes[i].text), normalise(boxes[j].text)
+        join = len(left)
+        for candidate in parse_text(f"{left} {right}", (i, j)):
+            start, end = candidate.span
+            if start < join < end and (i, candidate.key) not in seen:
+                candidate.flags.add("split_boxes")
+                found.append(candidate)
+                seen.add((i, candidate.key))
+    link_equivalents(found)
+    return found

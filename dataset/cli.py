@@ -1,0 +1,218 @@
+"""`prodspec`: a thin command line over functions the tests call directly."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from dataset.errors import UserError
+
+
+def _cmd_predict(args) -> None:
+    from ranker.pipeline import predict
+
+    result = predict(args.input, args.images, args.output, args.model, args.cache_dir, args.workers)
+    print(f"{result['rows']} rows, {result['answered']} answered, {result['images']} images in "
+          f"{result['seconds']} s ({result['images_per_second']} images/s, {result['ocr_fresh']} newly OCRed)")
+    if "strict_f1" in result:
+        print(f"strict F1 against the input's entity_value: {result['strict_f1']}")
+    print(result["output"])
+
+
+def _cmd_train(args) -> None:
+    from ranker.pipeline import train
+    from ranker.report import print_training_report
+
+    report = train(args.labels, args.images, args.model_dir, args.objective, args.min_precision, args.trials,
+                   args.budget, args.train_csv, cache_dir=args.cache_dir, workers=args.workers)
+    print_training_report(report)
+    print(f"model written to {args.model_dir}")
+
+
+def _cmd_ocr(args) -> None:
+    from candidates.cache import OcrCache
+    from candidates.ocr import OcrSettings
+    from dataset.images import file_digest
+    from dataset.rows import read_rows
+    from ranker.pipeline import read_boxes
+
+    rows = read_rows(args.input)
+    settings = OcrSettings(engine=args.engine)
+    cache = OcrCache(args.cache_dir)
+    boxes, stats = read_boxes(rows, args.images, settings, cache, args.workers)
+    print(f"{stats['images']} images, {stats['ocr_fresh']} newly read, "
+          f"{sum(1 for b in boxes.values() if not b)} with no text; cache {cache.path}")
+    if args.export:
+        digests = {file_digest(args.images / name) for name in boxes} - {None}
+        count = cache.export(digests, settings.fingerprint(), args.export)
+        print(f"exported {count} images' OCR to {args.export}")
+
+
+def _cmd_check(args) -> None:
+    from dataset.check import check_predictions
+    from dataset.rows import read_predictions, read_rows
+
+    report = check_predictions(read_rows(args.input), read_predictions(args.predictions))
+    for line in report.errors:
+        print(f"error: {line}")
+    for line in report.warnings:
+        print(f"warning: {line}")
+    print(f"{'OK' if report.ok else 'FAILED'}: {report.rows} rows, {report.answered} answered, "
+          f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)")
+    if not report.ok:
+        sys.exit(1)
+
+
+def _cmd_evaluate(args) -> None:
+    from dataset.evaluate import format_score_table, score_table
+    from dataset.rows import read_predictions, read_rows
+
+    table = score_table(read_rows(args.labels, labelled=True), read_predictions(args.predictions))
+    if args.json:
+        print(json.dumps({k: v.as_dict() for k, v in table.items()}, indent=1))
+    else:
+        print(format_score_table(table))
+
+
+def _cmd_bench(args) -> None:
+    from ranker.bench import run_bench
+
+    out = run_bench(args.labels, args.images, args.out, limit=args.limit, trials=args.trials, seed=args.seed,
+                    cache_dir=args.cache_dir, workers=args.workers, engines=args.engines)
+    print(f"report: {out / 'report.md'}\nresults: {out / 'results.json'}")
+
+
+def _cmd_explain(args) -> None:
+    from ranker.explain import explain
+
+    table = explain(args.image, args.entity, args.group, args.output, args.model, args.cache_dir)
+    print(table)
+    print(args.output)
+
+
+def _cmd_download(args) -> None:
+    from dataset.download import download_images
+    from dataset.rows import read_rows
+
+    rows = read_rows(args.input)
+    print(json.dumps(download_images(list(rows["image_link"]), args.images, workers=args.workers)))
+
+
+def _cmd_sample(args) -> None:
+    from dataset.rows import read_rows, write_atomically
+    from dataset.splits import stratified_sample
+
+    rows = read_rows(args.input)
+    if args.stratify not in rows.columns:
+        raise UserError(f"{args.input}: no column {args.stratify!r} to stratify on")
+    picked = stratified_sample(rows, args.n, args.stratify, seed=args.seed).drop(columns=["image_name"])
+    write_atomically(picked, args.output)
+    print(f"{len(picked)} rows written to {args.output}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from candidates.ocr import ENGINES
+
+    parser = argparse.ArgumentParser(prog="prodspec", description="Product attribute values from product photos.")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+    cache = {"type": Path, "default": None, "help": "OCR cache folder (default $PRODSPEC_CACHE_DIR or ~/.cache/prodspec)"}
+    workers = {"type": int, "default": None, "help": "OCR processes (default: one per core)"}
+
+    p = sub.add_parser("predict", help="answer an input CSV")
+    p.add_argument("--input", type=Path, required=True)
+    p.add_argument("--images", type=Path, required=True)
+    p.add_argument("--output", type=Path, required=True)
+    p.add_argument("--model", type=Path, default=None, help="model folder (default: the shipped models/)")
+    p.add_argument("--cache-dir", **cache)
+    p.add_argument("--workers", **workers)
+    p.set_defaults(run=_cmd_predict)
+
+    p = sub.add_parser("train", help="learn the ranker from labelled images")
+    p.add_argument("--labels", type=Path, required=True)
+    p.add_argument("--images", type=Path, required=True)
+    p.add_argument("--objective", choices=["f1", "precision"], default="f1")
+    p.add_argument("--min-precision", type=float, default=0.95)
+    p.add_argument("--trials", type=int, default=30, help="Optuna trials for the ranker")
+    p.add_argument("--budget", type=float, default=900, help="seconds Optuna may spend on the ranker")
+    p.add_argument("--train-csv", type=Path, default=None, help="train.csv for priors (default ../shared/data)")
+    p.add_argument("--model-dir", type=Path, default=Path("models"))
+    p.add_argument("--cache-dir", **cache)
+    p.add_argument("--workers", **workers)
+    p.set_defaults(run=_cmd_train)
+
+    p = sub.add_parser("ocr", help="fill the OCR cache for an input CSV's images")
+    p.add_argument("--input", type=Path, required=True)
+    p.add_argument("--images", type=Path, required=True)
+    p.add_argument("--engine", choices=ENGINES, default="rapidocr")
+    p.add_argument("--export", type=Path, default=None, help="also write these images' OCR as a Parquet snapshot")
+    p.add_argument("--cache-dir", **cache)
+    p.add_argument("--workers", **workers)
+    p.set_defaults(run=_cmd_ocr)
+
+    p = sub.add_parser("check", help="check a predictions CSV against the official format rules")
+    p.add_argument("--input", type=Path, required=True)
+    p.add_argument("--predictions", type=Path, required=True)
+    p.set_defaults(run=_cmd_check)
+
+    p = sub.add_parser("evaluate", help="official (strict) and numeric F1 per attribute")
+    p.add_argument("--labels", type=Path, required=True)
+    p.add_argument("--predictions", type=Path, required=True)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_cmd_evaluate)
+
+    p = sub.add_parser("bench", help="ranker vs rule baseline vs oracle, with figures and speed")
+    p.add_argument("--labels", type=Path, default=None)
+    p.add_argument("--images", type=Path, default=None)
+    p.add_argument("--out", type=Path, default=Path("bench/out"))
+    p.add_argument("--limit", type=int, default=None)
+    p.add_argument("--trials", type=int, default=10)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--engines", nargs="*", default=None, help="OCR engines to time (default: the default engine)")
+    p.add_argument("--cache-dir", **cache)
+    p.add_argument("--workers", **workers)
+    p.set_defaults(run=_cmd_bench)
+
+    p = sub.add_parser("explain", help="draw one image's boxes, candidates, scores and answer")
+    p.add_argument("--image", type=Path, required=True)
+    p.add_argument("--entity", required=True)
+    p.add_argument("--group", default="0")
+    p.add_argument("--output", type=Path, default=Path("out/explain.png"))
+    p.add_argument("--model", type=Path, default=None)
+    p.add_argument("--cache-dir", **cache)
+    p.set_defaults(run=_cmd_explain)
+
+    p = sub.add_parser("download", help="fetch an input CSV's images into a folder")
+    p.add_argument("--input", type=Path, required=True)
+    p.add_argument("--images", type=Path, required=True)
+    p.add_argument("--workers", type=int, default=16)
+    p.set_defaults(run=_cmd_download)
+
+    p = sub.add_parser("sample", help="a smaller CSV with the same attribute mix")
+    p.add_argument("--input", type=Path, required=True)
+    p.add_argument("--n", type=int, required=True)
+    p.add_argument("--stratify", default="entity_name")
+    p.add_argument("--output", type=Path, required=True)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(run=_cmd_sample)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s: %(message)s")
+    try:
+        args.run(args)
+    except UserError as error:
+        print(f"prodspec: error: {error}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print("prodspec: interrupted (finished work is kept in the cache)", file=sys.stderr)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""Reading the challenge's CSVs (train format without `index`, test format with it) and writing answers."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlparse
+
+import pandas as pd
+
+from dataset.errors import UserError
+from dataset.units import allowed_units
+
+TEST_COLUMNS = ("index", "image_link", "group_id", "entity_name")
+TRAIN_COLUMNS = ("image_link", "group_id", "entity_name", "entity_value")
+
+
+def image_basename(link: str) -> str:
+    """The file name a link's image is stored under: the URL path's last part, never a path of its own."""
+    name = PurePosixPath(urlparse(str(link)).path).name
+    name = name.replace("\\", "_")
+    if name in ("", ".", ".."):
+        raise UserError(f"image link has no file name: {link!r}")
+    return name
+
+
+def read_rows(path: str | os.PathLike, *, labelled: bool | None = None) -> pd.DataFrame:
+    """Read an input CSV and validate it; adds `index` (row number) to train-format files.
+
+    `labelled=True` demands `entity_value`, `False` demands `index`, `None` accepts either format.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: no such file")
+    try:
+        rows = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise UserError(f"{path}: the file is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise UserError(f"{path}: not a readable CSV ({str(error).splitlines()[0]})") from None
+    if rows.empty:
+        raise UserError(f"{path}: the file has a header but no rows")
+    wanted = ["image_link", "group_id", "entity_name"]
+    if labelled is True:
+        wanted.append("entity_value")
+    if labelled is False or (labelled is None and "entity_value" not in rows.columns):
+        wanted.append("index")
+    missing = [c for c in wanted if c not in rows.columns]
+    if missing:
+        raise UserError(f"{path}: missing column(s) {', '.join(missing)}")
+    if "index" not in rows.columns:
+        rows.insert(0, "index", [str(i) for i in range(len(rows))])
+    duplicated = rows["index"][rows["index"].duplicated()]
+    if len(duplicated):
+        raise UserError(f"{path}: duplicate index {duplicated.iloc[0]!r} ({len(duplicated)} duplicate(s))")
+    unknown = sorted(set(rows["entity_name"]) - set(allowed_units()))
+    if unknown:
+        line = rows.index[rows["entity_name"] == unknown[0]][0] + 2
+        raise UserError(f"{path}: unknown entity_name {unknown[0]!r} on line {line}")
+    empty_links = rows.index[rows["image_link"].str.strip() == ""]
+    if len(empty_links):
+        raise UserError(f"{path}: empty image_link on line {empty_links[0] + 2}")
+    rows["image_name"] = [image_basename(link) for link in rows["image_link"]]
+    return rows
+
+
+def write_atomically(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """Write a CSV through a temporary file and a rename, so a kill never leaves half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", newline="") as out:
+            frame.to_csv(out, index=False)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_predictions(rows: pd.DataFrame, predictions: list[str], path: str | os.PathLike) -> Path:
+    """`index,prediction`, one row per input row, in input order."""
+    if len(predictions) != len(rows):
+        raise ValueError(f"{len(predictions)} predictions for {len(rows)} rows")
+    frame = pd.DataFrame({"index": rows["index"].to_numpy(), "prediction": [p or "" for p in predictions]})
+    return write_atomically(frame, path)
+
+
+def read_predictions(path: str | os.PathLike) -> pd.DataFrame:
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: no such file")
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise UserError(f"{path}: the file is empty") from None
+    missing = [c for c in ("index", "prediction") if c not in frame.columns]
+    if missing:
+        raise UserError(f"{path}: missing column(s) {', '.join(missing)}")
+    return frame

@@ -1,0 +1,152 @@
+"""The feature table: one row per (sample, candidate), from the row, its image's boxes and the priors.
+
+Column order is the model's contract: `FEATURES` (plus one column per vocabulary word) is stored in
+`models/meta.json` and checked at load time.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+
+from candidates.parse import parse_boxes
+from candidates.records import Candidate, TextBox
+from dataset.labels import parse_label
+from dataset.units import UNIT_FAMILY, allowed_units, entity_names
+from features.context import nearest_boxes, words
+from features.priors import Priors
+
+UNITS = sorted(UNIT_FAMILY)
+FAMILIES = sorted(set(UNIT_FAMILY.values()))
+KINDS = ["single", "range_low", "range_high", "dimension", "multipack", "multipack_total"]
+FLAGS = ["ocr_fix", "alt_number", "ambiguous_unit", "unit_from_group", "unit_from_range", "split_boxes",
+         "has_equivalent"]
+AXIS_OF_ENTITY = {"height": "H", "width": "W", "depth": "D"}
+ENTITY_FAMILY = {e: UNIT_FAMILY[next(iter(u))] for e, u in allowed_units().items()}
+
+FEATURES = [
+    "entity", "unit", "family", "kind", "log_value", "unit_allowed", "family_matches", "unit_share",
+    "group_unit_share", "value_percentile", "group_rows", "position", "group_size", "axis_matches", "has_axis",
+    "confidence", "same_value_count", "candidates_in_image", "allowed_in_image", "rank_desc", "rank_asc",
+    "is_largest", "is_smallest", "centre_x", "centre_y", "box_width", "box_height", "text_height_rel",
+    "text_height_vs_max", "vertical", "angle", "edge_distance", "reading_order", "box_text_len",
+    "match_share_of_box", "has_decimal", "is_integer",
+] + [f"flag_{f}" for f in FLAGS]
+CATEGORICAL = ["entity", "unit", "family", "kind"]
+
+
+def _box_geometry(boxes: list[TextBox], index: int, width: float, height: float, max_text: float) -> dict:
+    b = boxes[index]
+    cx, cy = (b.left + b.right) / 2 / width, (b.top + b.bottom) / 2 / height
+    return {
+        "centre_x": cx, "centre_y": cy, "box_width": b.width / width, "box_height": b.height / height,
+        "text_height_rel": b.text_height / height, "text_height_vs_max": b.text_height / max_text,
+        "vertical": float(abs(b.angle) >= 45), "angle": abs(b.angle),
+        "edge_distance": min(cx, cy, 1 - cx, 1 - cy), "reading_order": index / max(len(boxes) - 1, 1),
+        "box_text_len": len(b.text), "confidence": b.confidence,
+    }
+
+
+def image_extent(boxes: list[TextBox]) -> tuple[float, float]:
+    """The image size as far as the boxes show it (the cache keeps boxes, not the image)."""
+    if not boxes:
+        return 1.0, 1.0
+    return max(max(b.right for b in boxes), 1.0), max(max(b.bottom for b in boxes), 1.0)
+
+
+def candidate_features(
+    row: dict, boxes: list[TextBox], candidates: list[Candidate], priors: Priors, vocabulary: list[str],
+    image_size: tuple[float, float] | None = None,
+) -> list[dict]:
+    entity, group = row["entity_name"], str(row["group_id"])
+    allowed = allowed_units()[entity]
+    width, height = image_size or image_extent(boxes)
+    max_text = max((b.text_height for b in boxes), default=1.0) or 1.0
+    counts = Counter(c.key for c in candidates)
+    allowed_values = sorted({c.value for c in candidates if c.unit in allowed})
+    same_family = sorted({c.value for c in candidates if UNIT_FAMILY[c.unit] == ENTITY_FAMILY[entity]})
+    context_words = {}
+    out = []
+    for c in candidates:
+        first = c.boxes[0]
+        if first not in context_words:
+            near = set()
+            for j in nearest_boxes(boxes, first):
+                near.update(words(boxes[j].text))
+            context_words[first] = (set(words(boxes[first].text)), near)
+        own, near = context_words[first]
+        family = UNIT_FAMILY[c.unit]
+        feature = {
+            "entity": entity_names().index(entity), "unit": UNITS.index(c.unit), "family": FAMILIES.index(family),
+            "kind": KINDS.index(c.kind), "log_value": math.log10(c.value), "unit_allowed": float(c.unit in allowed),
+            "family_matches": float(family == ENTITY_FAMILY[entity]), "unit_share": priors.unit_share(entity, c.unit),
+            "group_unit_share": priors.group_unit_share(group, entity, c.unit),
+            "value_percentile": priors.value_percentile(entity, c.unit, c.value),
+            "group_rows": math.log1p(priors.group_rows(group)), "position": c.position, "group_size": c.group_size,
+            "axis_matches": float(bool(c.axis) and AXIS_OF_ENTITY.get(entity) == c.axis), "has_axis": float(bool(c.axis)),
+            "same_value_count": counts[c.key], "candidates_in_image": len(candidates),
+            "allowed_in_image": sum(1 for x in candidates if x.unit in allowed),
+            "match_share_of_box": (c.span[1] - c.span[0]) / max(len(c.source), 1),
+            "has_decimal": float("." in c.matched_text or "," in c.matched_text),
+            "is_integer": float(float(c.value).is_integer()),
+        }
+        if family == ENTITY_FAMILY[entity] and same_family:
+            rank = same_family.index(c.value)
+            feature |= {"rank_desc": (len(same_family) - 1 - rank) / max(len(same_family) - 1, 1),
+                        "rank_asc": rank / max(len(same_family) - 1, 1),
+                        "is_largest": float(c.value == same_family[-1]), "is_smallest": float(c.value == same_family[0])}
+        else:
+            feature |= {"rank_desc": np.nan, "rank_asc": np.nan, "is_largest": 0.0, "is_smallest": 0.0}
+        feature |= _box_geometry(boxes, first, width, height, max_text)
+        feature |= {f"flag_{f}": float(f in c.flags) for f in FLAGS}
+        feature |= {f"word_{w}": 2.0 if w in own else 1.0 if w in near else 0.0 for w in vocabulary}
+        out.append(feature)
+    return out
+
+
+def feature_names(vocabulary: list[str]) -> list[str]:
+    return FEATURES + [f"word_{w}" for w in vocabulary]
+
+
+def build_table(
+    rows: pd.DataFrame, boxes_by_image: dict[str, list[TextBox]], priors: Priors, vocabulary: list[str],
+    candidates_by_image: dict[str, list[Candidate]] | None = None,
+) -> tuple[pd.DataFrame, dict[str, list[Candidate]]]:
+    """Features for every (row, candidate); `row_pos` ties each line to its input row, `label` to its truth."""
+    candidates_by_image = dict(candidates_by_image or {})
+    records = []
+    for row_pos, row in enumerate(rows.to_dict("records")):
+        name = row["image_name"]
+        boxes = boxes_by_image.get(name, [])
+        if name not in candidates_by_image:
+            candidates_by_image[name] = parse_boxes(boxes)
+        candidates = candidates_by_image[name]
+        truth = parse_label(row.get("entity_value", "")) if "entity_value" in row else None
+        for cand_pos, (c, feats) in enumerate(
+            zip(candidates, candidate_features(row, boxes, candidates, priors, vocabulary))
+        ):
+            feats |= {"row_pos": row_pos, "cand_pos": cand_pos, "value": c.value, "unit_name": c.unit,
+                      "label": int(truth is not None and truth.matches(c.value, c.unit))}
+            records.append(feats)
+    columns = feature_names(vocabulary) + ["row_pos", "cand_pos", "value", "unit_name", "label"]
+    table = pd.DataFrame.from_records(records, columns=columns)
+    return table, candidates_by_image
+
+
+def context_sets(rows: pd.DataFrame, boxes_by_image: dict[str, list[TextBox]]) -> list[tuple[set[str], int]]:
+    """(words in and near the candidate's box, is it right) for every candidate: input to learn_vocabulary."""
+    out = []
+    for row in rows.to_dict("records"):
+        boxes = boxes_by_image.get(row["image_name"], [])
+        truth = parse_label(row["entity_value"])
+        for c in parse_boxes(boxes):
+            if c.unit not in allowed_units()[row["entity_name"]]:
+                continue
+            context = set(words(boxes[c.boxes[0]].text))
+            for j in nearest_boxes(boxes, c.boxes[0]):
+                context.update(words(boxes[j].text))
+            out.append((context, int(truth is not None and truth.matches(c.value, c.unit))))
+    return out

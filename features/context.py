@@ -1,0 +1,57 @@
+"""Words around a candidate: its own box and the nearest boxes, as a compact keyword vocabulary.
+
+The vocabulary is a hand-written core (cues any packaging reader knows) plus the context words that
+separate right candidates from wrong ones in the training data (`learn_vocabulary`), stored with the model.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+
+from candidates.records import TextBox
+
+CORE_KEYWORDS = [
+    "net", "wt", "weight", "netwt", "capacity", "max", "load", "volts", "voltage", "power", "input", "output",
+    "rated", "height", "width", "depth", "length", "thickness", "dia", "diameter", "size", "h", "w", "d", "l",
+    "serving", "per", "each", "total", "contents", "vol", "watts", "battery", "mah", "ac", "dc", "supports",
+    "holds", "up", "to", "bearing",
+]
+
+_WORD = re.compile(r"[a-z]+")
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def nearest_boxes(boxes: list[TextBox], index: int, k: int = 3) -> list[int]:
+    """The k boxes whose centres are closest to box `index`, in letter heights."""
+    me = boxes[index]
+    cx, cy, h = (me.left + me.right) / 2, (me.top + me.bottom) / 2, max(me.text_height, 1.0)
+    scored = []
+    for j, b in enumerate(boxes):
+        if j == index:
+            continue
+        dx = max(b.left - me.right, me.left - b.right, 0.0)
+        dy = max(b.top - me.bottom, me.top - b.bottom, 0.0)
+        scored.append((math.hypot(dx, dy) / h, j))
+    return [j for d, j in sorted(scored)[:k] if d < 6]
+
+
+def learn_vocabulary(contexts: list[tuple[set[str], int]], size: int = 40, min_count: int = 8) -> list[str]:
+    """Context words with the largest lift in the share of right candidates (label 1) among those seen."""
+    seen, right = Counter(), Counter()
+    base = sum(label for _, label in contexts) / max(len(contexts), 1)
+    for context, label in contexts:
+        for word in context:
+            seen[word] += 1
+            right[word] += label
+    lifts = {
+        w: abs((right[w] + base) / (seen[w] + 1) - base) * math.sqrt(seen[w])
+        for w in seen
+        if seen[w] >= min_count and len(w) > 1
+    }
+    learned = [w for w, _ in sorted(lifts.items(), key=lambda kv: -kv[1]) if w not in CORE_KEYWORDS]
+    return CORE_KEYWORDS + learned[:size]

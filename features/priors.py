@@ -1,0 +1,120 @@
+"""Compact priors from train.csv, shipped in `models/priors.json` so predict needs no data beyond its input.
+
+- unit shares per attribute and per (group, attribute): which unit labels are written in;
+- value quantiles per (attribute, unit): where a candidate's value falls among real labels;
+- the most common label per (group, attribute): a fallback answer when a photo offers no candidate;
+- written-form habits: how often an integer value is written `500` rather than `500.0`.
+Rows that are also dev rows can be left out (`exclude_index`) so the dev evaluation is not flattered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dataset.labels import parse_label
+
+QUANTILES = np.linspace(0, 1, 21)
+MIN_GROUP_ROWS = 5
+
+
+def build_priors(train_csv: str | Path, exclude_index: set[int] | None = None) -> dict:
+    frame = pd.read_csv(train_csv, dtype=str, keep_default_na=False)
+    frame["row"] = np.arange(len(frame))
+    if exclude_index:
+        frame = frame[~frame["row"].isin(exclude_index)]
+    units: dict[str, Counter] = defaultdict(Counter)
+    group_units: dict[str, Counter] = defaultdict(Counter)
+    values: dict[str, list[float]] = defaultdict(list)
+    group_values: dict[str, Counter] = defaultdict(Counter)
+    plain_style: dict[str, Counter] = defaultdict(Counter)
+    group_rows: Counter = Counter()
+    for group, entity, text in zip(frame["group_id"], frame["entity_name"], frame["entity_value"]):
+        label = parse_label(text)
+        if label is None:
+            continue
+        group_rows[group] += 1
+        units[entity][label.unit] += 1
+        group_units[f"{group}|{entity}"][label.unit] += 1
+        values[f"{entity}|{label.unit}"].extend(label.values)
+        if len(label.values) == 1:
+            group_values[f"{group}|{entity}"][text.strip()] += 1
+            if float(label.values[0]).is_integer():
+                written = text.split()[0]
+                style = "plain" if "." not in written else "decimal"
+                plain_style[f"{entity}|{label.unit}"][style] += 1
+                plain_style[f"{group}|{entity}|{label.unit}"][style] += 1
+    return {
+        "source_sha1": hashlib.sha1(Path(train_csv).read_bytes()).hexdigest(),
+        "rows": int(len(frame)),
+        "unit_share": {k: _shares(c) for k, c in units.items()},
+        "group_unit_share": {k: _shares(c) for k, c in group_units.items() if sum(c.values()) >= MIN_GROUP_ROWS},
+        "value_quantiles": {
+            k: [round(float(q), 6) for q in np.quantile(np.log10(np.maximum(v, 1e-9)), QUANTILES)]
+            for k, v in values.items()
+            if len(v) >= 20
+        },
+        "group_top_value": {
+            k: [c.most_common(1)[0][0], round(c.most_common(1)[0][1] / sum(c.values()), 4)]
+            for k, c in group_values.items()
+            if sum(c.values()) >= MIN_GROUP_ROWS
+        },
+        "plain_share": {
+            k: [round(c["plain"] / (c["plain"] + c["decimal"]), 4), c["plain"] + c["decimal"]]
+            for k, c in plain_style.items()
+            if c["plain"] + c["decimal"] >= MIN_GROUP_ROWS
+        },
+        "group_rows": {g: n for g, n in group_rows.items() if n >= MIN_GROUP_ROWS},
+    }
+
+
+def _shares(counter: Counter) -> dict[str, float]:
+    total = sum(counter.values())
+    return {unit: round(n / total, 4) for unit, n in counter.most_common(8)}
+
+
+class Priors:
+    """Look-ups over the priors document, with sensible answers for unseen groups."""
+
+    def __init__(self, document: dict):
+        self.doc = document
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Priors":
+        return cls(json.loads(Path(path).read_text()))
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.doc, separators=(",", ":"), sort_keys=True))
+
+    def unit_share(self, entity: str, unit: str) -> float:
+        return self.doc["unit_share"].get(entity, {}).get(unit, 0.0)
+
+    def group_unit_share(self, group: str, entity: str, unit: str) -> float:
+        shares = self.doc["group_unit_share"].get(f"{group}|{entity}")
+        return shares.get(unit, 0.0) if shares else float("nan")
+
+    def value_percentile(self, entity: str, unit: str, value: float) -> float:
+        """Where log10(value) falls among train labels of this attribute and unit (0..1; NaN if unseen)."""
+        quantiles = self.doc["value_quantiles"].get(f"{entity}|{unit}")
+        if not quantiles or value <= 0:
+            return float("nan")
+        return float(np.interp(np.log10(value), quantiles, QUANTILES, left=-0.05, right=1.05))
+
+    def group_top_value(self, group: str, entity: str) -> tuple[str, float] | None:
+        hit = self.doc["group_top_value"].get(f"{group}|{entity}")
+        return (hit[0], hit[1]) if hit else None
+
+    def plain_share(self, group: str, entity: str, unit: str) -> float:
+        """Share of integer labels written `500` (not `500.0`), most specific evidence first."""
+        for key in (f"{group}|{entity}|{unit}", f"{entity}|{unit}"):
+            if key in self.doc["plain_share"]:
+                return self.doc["plain_share"][key][0]
+        return 0.0
+
+    def group_rows(self, group: str) -> int:
+        return self.doc["group_rows"].get(group, 0)

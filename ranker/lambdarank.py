@@ -1,0 +1,49 @@
+"""The ranker: LightGBM lambdarank over each row's candidates, fit/predict with plain parameters."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class RankerParams:
+    num_leaves: int = 15
+    learning_rate: float = 0.05
+    num_rounds: int = 300
+    min_data_in_leaf: int = 10
+    feature_fraction: float = 0.8
+    lambda_l2: float = 1.0
+    seed: int = 0
+
+    def lgb_params(self) -> dict:
+        p = asdict(self)
+        rounds = p.pop("num_rounds")
+        return {**p, "objective": "lambdarank", "metric": "ndcg", "eval_at": [1], "verbosity": -1,
+                "num_threads": 0, "deterministic": True, "force_row_wise": True,
+                "lambdarank_truncation_level": 10}, rounds
+
+
+def _groups(table: pd.DataFrame) -> np.ndarray:
+    return table.groupby("row_pos", sort=False).size().to_numpy()
+
+
+def fit_ranker(table: pd.DataFrame, features: list[str], categorical: list[str], params: RankerParams) -> lgb.Booster:
+    """Train on rows that have a right candidate (a row without one carries no ranking signal)."""
+    has_positive = table.groupby("row_pos")["label"].transform("max") > 0
+    train = table[has_positive].sort_values(["row_pos", "cand_pos"], kind="stable")
+    lgb_params, rounds = params.lgb_params()
+    dataset = lgb.Dataset(
+        train[features], label=train["label"], group=_groups(train), categorical_feature=categorical,
+        free_raw_data=False,
+    )
+    return lgb.train(lgb_params, dataset, num_boost_round=rounds)
+
+
+def score(booster: lgb.Booster, table: pd.DataFrame, features: list[str]) -> np.ndarray:
+    if table.empty:
+        return np.zeros(0)
+    return booster.predict(table[features], num_threads=1 if len(table) < 2000 else 0)

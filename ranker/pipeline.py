@@ -1,0 +1,257 @@
+"""The two user verbs: `train` (labelled images → models/) and `predict` (input CSV → answers CSV)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pandas as pd
+
+from candidates.cache import OcrCache
+from candidates.ocr import OcrSettings
+from candidates.records import TextBox
+from candidates.run_ocr import ocr_images
+from dataset.check import check_predictions
+from dataset.errors import UserError
+from dataset.evaluate import score_rows, score_table
+from dataset.labels import format_prediction
+from dataset.rows import read_rows, write_predictions
+from dataset.splits import image_folds
+from dataset.units import entity_names
+from features.build import CATEGORICAL, build_table, context_sets, feature_names
+from features.context import learn_vocabulary
+from features.priors import Priors, build_priors
+from ranker.artifacts import DEFAULT_MODEL_DIR, Model, load_model, save_model
+from ranker.confidence import fit_confidence, out_of_fold_confidence, predict_confidence
+from ranker.lambdarank import RankerParams, fit_ranker, score
+from ranker.selection import rule_baseline, top_candidates
+from ranker.thresholds import precision_recall_curve, tune_thresholds
+
+log = logging.getLogger(__name__)
+DEFAULT_TRAIN_CSV = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "train.csv.gz"
+DIMENSIONS = {"height", "width", "depth"}
+
+
+def read_boxes(rows: pd.DataFrame, images_dir: Path, settings: OcrSettings, cache: OcrCache,
+               workers: int | None = None, progress: bool = True) -> tuple[dict[str, list[TextBox]], dict]:
+    """Boxes per image name (OCR only what the cache lacks) and OCR timing for the report."""
+    paths = [images_dir / name for name in dict.fromkeys(rows["image_name"])]
+    results = ocr_images(paths, settings, cache, workers=workers, progress=progress)
+    boxes = {p.name: r.boxes for p, r in results.items()}
+    fresh = [r.seconds for r in results.values() if not r.cached]
+    stats = {"images": len(paths), "ocr_fresh": len(fresh), "ocr_seconds": [r.seconds for r in results.values()]}
+    return boxes, stats
+
+
+def answer_text(value: float, unit: str, group: str, entity: str, priors: Priors) -> str:
+    """The written form labels use for this group and unit: `500` or `500.0` for integers."""
+    style = "plain" if float(value).is_integer() and priors.plain_share(group, entity, unit) > 0.5 else "decimal"
+    return format_prediction(value, unit, style)
+
+
+def answers_for(rows: pd.DataFrame, tops: pd.DataFrame, confidence: np.ndarray, thresholds: dict[str, float],
+                priors: Priors, fallback: bool) -> list[str]:
+    out = []
+    for row, (_, top), conf in zip(rows.to_dict("records"), tops.iterrows(), confidence):
+        entity, group = row["entity_name"], str(row["group_id"])
+        if top["cand_pos"] >= 0:
+            answer = answer_text(top["value"], top["unit_name"], group, entity, priors)
+            out.append(answer if conf >= thresholds.get(entity, 0.0) else "")
+        elif fallback and (prior := priors.group_top_value(group, entity)) is not None:
+            out.append(prior[0])
+        else:
+            out.append("")
+    return out
+
+
+def _oof_scores(table: pd.DataFrame, folds_by_row: np.ndarray, features: list[str], params: RankerParams) -> np.ndarray:
+    scores = np.zeros(len(table))
+    row_fold = folds_by_row[table["row_pos"].to_numpy()]
+    for fold in np.unique(folds_by_row):
+        held = row_fold == fold
+        booster = fit_ranker(table[~held], features, CATEGORICAL, params)
+        scores[held] = score(booster, table[held], features)
+    return scores
+
+
+def _top1_accuracy(tops: pd.DataFrame, has_positive: np.ndarray) -> float:
+    return float(tops["label"].to_numpy()[has_positive].mean()) if has_positive.any() else 0.0
+
+
+def tune_ranker(table, folds, features, n_rows, has_positive, trials, budget_s, storage) -> tuple[RankerParams, float]:
+    """Optuna over the ranker's parameters for out-of-fold top-1 accuracy, within a time budget."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(direction="maximize", storage=storage, study_name="ranker", load_if_exists=True,
+                                sampler=optuna.samplers.TPESampler(seed=0))
+    study.enqueue_trial(asdict(RankerParams()) | {"seed": 0}, skip_if_exists=True)
+
+    def objective(trial: optuna.Trial) -> float:
+        params = RankerParams(
+            num_leaves=trial.suggest_int("num_leaves", 4, 63, log=True),
+            learning_rate=trial.suggest_float("learning_rate", 0.01, 0.2, log=True),
+            num_rounds=trial.suggest_int("num_rounds", 50, 600, log=True),
+            min_data_in_leaf=trial.suggest_int("min_data_in_leaf", 3, 60, log=True),
+            feature_fraction=trial.suggest_float("feature_fraction", 0.4, 1.0),
+            lambda_l2=trial.suggest_float("lambda_l2", 1e-3, 30.0, log=True),
+        )
+        tops = top_candidates(table, _oof_scores(table, folds, features, params), n_rows)
+        return _top1_accuracy(tops, has_positive)
+
+    done = len([t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE])
+    if trials > done:
+        study.optimize(objective, n_trials=trials - done, timeout=budget_s, show_progress_bar=True)
+    best = {k: v for k, v in study.best_params.items() if k != "seed"}
+    return RankerParams(**best), float(study.best_value)
+
+
+def train(labels_csv: Path, images_dir: Path, model_dir: Path = DEFAULT_MODEL_DIR, objective: str = "f1",
+          min_precision: float = 0.95, trials: int = 30, budget_s: float = 600, train_csv: Path | None = None,
+          settings: OcrSettings | None = None, cache_dir: Path | None = None, workers: int | None = None,
+          k_folds: int = 5, work_dir: Path | None = None, progress: bool = True) -> dict:
+    started = time.perf_counter()
+    settings = settings or OcrSettings()
+    rows = read_rows(labels_csv, labelled=True).reset_index(drop=True)
+    cache = OcrCache(cache_dir)
+    boxes, ocr_stats = read_boxes(rows, images_dir, settings, cache, workers, progress)
+
+    train_csv = train_csv or DEFAULT_TRAIN_CSV
+    if Path(train_csv).is_file():
+        exclude = {int(i) for i in rows["index"] if str(i).isdigit()} if "index" in pd.read_csv(labels_csv, nrows=0).columns else set()
+        priors = Priors(build_priors(train_csv, exclude_index=exclude))
+    elif (model_dir / "priors.json").is_file():
+        log.warning("%s not found: reusing %s", train_csv, model_dir / "priors.json")
+        priors = Priors.load(model_dir / "priors.json")
+    else:
+        raise UserError(f"{train_csv}: no such file, and no priors in {model_dir} to reuse")
+
+    vocabulary = learn_vocabulary(context_sets(rows, boxes))
+    features = feature_names(vocabulary)
+    table, _ = build_table(rows, boxes, priors, vocabulary)
+    n_rows = len(rows)
+    folds = image_folds(rows["image_name"], k=k_folds)
+    has_positive = np.zeros(n_rows, dtype=bool)
+    has_positive[table.loc[table["label"] > 0, "row_pos"].unique()] = True
+    if not has_positive.any():
+        raise UserError("no labelled row has its label among the OCR candidates: nothing to learn from")
+
+    work_dir = Path(work_dir or (cache.path.parent / "studies"))
+    work_dir.mkdir(parents=True, exist_ok=True)
+    storage = f"sqlite:///{work_dir / ('study-' + _data_key(rows, settings) + '.sqlite3')}"
+    params, tuned_top1 = tune_ranker(table, folds, features, n_rows, has_positive, trials, budget_s, storage)
+
+    oof = _oof_scores(table, folds, features, params)
+    tops = top_candidates(table, oof, n_rows)
+    confidence = out_of_fold_confidence(tops, folds)
+    entities = rows["entity_name"].to_numpy()
+    truth_empty = (rows["entity_value"].str.strip() == "").to_numpy()
+    correct = tops["label"].to_numpy().astype(bool)
+    thresholds, _ = tune_thresholds(confidence, correct, entities, truth_empty, objective, min_precision,
+                                    trials=max(50, trials * 5), storage=storage,
+                                    study_name=f"thresholds-{objective}-{min_precision}")
+
+    # the prior fallback for rows with no candidate: keep it only where out-of-fold it adds right answers
+    no_candidate = (tops["cand_pos"] < 0).to_numpy()
+    fallback_answers = answers_for(rows, tops, np.ones(n_rows), {}, priors, fallback=True)
+    fallback_hits = sum(
+        1 for i in np.nonzero(no_candidate)[0] if fallback_answers[i] and fallback_answers[i] == rows["entity_value"][i]
+    )
+    fallback = objective == "f1" and fallback_hits > 0
+
+    ranker_answers = answers_for(rows, tops, confidence, thresholds, priors, fallback)
+    baseline_tops = rule_baseline(table, n_rows, {entity_names().index(e) for e in DIMENSIONS})
+    baseline_answers = answers_for(rows, baseline_tops, np.ones(n_rows), {}, priors, fallback=False)
+    oracle_answers = _oracle_answers(rows, table, priors)
+    labels = rows[["index", "entity_name", "entity_value"]]
+
+    def scores(answers):
+        return {k: v.as_dict() for k, v in score_table(labels, pd.DataFrame({"index": rows["index"], "prediction": answers})).items()}
+
+    report = {
+        "rows": n_rows, "images": int(rows["image_name"].nunique()),
+        "candidate_recall": round(float(has_positive.mean()), 4),
+        "top1_accuracy_where_possible": round(_top1_accuracy(tops, has_positive), 4),
+        "tuned_top1": round(tuned_top1, 4), "params": asdict(params), "objective": objective,
+        "min_precision": min_precision, "thresholds": thresholds, "fallback": fallback, "fallback_hits": fallback_hits,
+        "ranker": scores(ranker_answers), "baseline": scores(baseline_answers), "oracle": scores(oracle_answers),
+        "curve": precision_recall_curve(confidence, correct, truth_empty).to_dict("list"),
+    }
+
+    final = fit_ranker(table, features, CATEGORICAL, params)
+    confidence_model = fit_confidence(tops)
+    meta = {
+        "features": features, "categorical": CATEGORICAL, "vocabulary": vocabulary, "thresholds": thresholds,
+        "objective": objective, "min_precision": min_precision, "fallback": fallback, "params": asdict(params),
+        "ocr_settings": asdict(settings), "ocr_fingerprint": settings.fingerprint(),
+        "data_sha1": _data_key(rows, settings), "training_rows": n_rows,
+        "cv": {k: report[k] for k in ("candidate_recall", "top1_accuracy_where_possible")}
+        | {"strict_f1": report["ranker"]["overall"]["strict_f1"], "numeric_f1": report["ranker"]["overall"]["numeric_f1"],
+           "baseline_strict_f1": report["baseline"]["overall"]["strict_f1"]},
+    }
+    save_model(model_dir, final, confidence_model, priors, meta)
+    report["seconds"] = round(time.perf_counter() - started, 1)
+    report["oof"] = {"tops": tops, "confidence": confidence, "answers": ranker_answers,
+                     "baseline_answers": baseline_answers, "oracle_answers": oracle_answers, "table": table,
+                     "rows": rows, "boxes": boxes, "ocr_stats": ocr_stats}
+    cache.close()
+    return report
+
+
+def _oracle_answers(rows: pd.DataFrame, table: pd.DataFrame, priors: Priors) -> list[str]:
+    """Right whenever a right candidate exists (in the written form our formatter would choose)."""
+    right = table[table["label"] > 0].groupby("row_pos").head(1).set_index("row_pos")
+    out = []
+    for pos, row in enumerate(rows.to_dict("records")):
+        if pos in right.index:
+            r = right.loc[pos]
+            out.append(answer_text(r["value"], r["unit_name"], str(row["group_id"]), row["entity_name"], priors))
+        else:
+            out.append("")
+    return out
+
+
+def _data_key(rows: pd.DataFrame, settings: OcrSettings) -> str:
+    import hashlib
+
+    text = "|".join(rows["image_name"] + ":" + rows["entity_name"] + ":" + rows["entity_value"]) + settings.fingerprint()
+    return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
+def predict_rows(rows: pd.DataFrame, boxes: dict[str, list[TextBox]], model: Model) -> tuple[list[str], pd.DataFrame, np.ndarray, pd.DataFrame]:
+    """Answers for rows whose boxes are known: (answers, chosen candidates, confidence, feature table)."""
+    rows = rows.reset_index(drop=True)
+    table, _ = build_table(rows, boxes, model.priors, model.meta["vocabulary"])
+    scores = score(model.ranker, table, model.features) if len(table) else np.zeros(0)
+    tops = top_candidates(table, scores, len(rows))
+    confidence = predict_confidence(model.confidence, tops)
+    answers = answers_for(rows, tops, confidence, model.meta["thresholds"], model.priors, model.meta["fallback"])
+    return answers, tops, confidence, table.assign(score=scores)
+
+
+def predict(input_csv: Path, images_dir: Path, output: Path, model_dir: Path | None = None,
+            cache_dir: Path | None = None, workers: int | None = None, progress: bool = True) -> dict:
+    started = time.perf_counter()
+    model = load_model(model_dir)
+    rows = read_rows(input_csv).reset_index(drop=True)
+    if not Path(images_dir).is_dir():
+        raise UserError(f"{images_dir}: no such folder of images")
+    settings = OcrSettings(**model.meta["ocr_settings"])
+    cache = OcrCache(cache_dir)
+    boxes, ocr_stats = read_boxes(rows, Path(images_dir), settings, cache, workers, progress)
+    answers, _, _, _ = predict_rows(rows, boxes, model)
+    write_predictions(rows, answers, output)
+    report = check_predictions(rows, pd.read_csv(output, dtype=str, keep_default_na=False))
+    if not report.ok:
+        raise RuntimeError("own output failed the format check: " + "; ".join(report.errors[:3]))
+    seconds = time.perf_counter() - started
+    result = {"rows": len(rows), "images": ocr_stats["images"], "answered": sum(1 for a in answers if a),
+              "seconds": round(seconds, 2), "images_per_second": round(ocr_stats["images"] / seconds, 3),
+              "ocr_fresh": ocr_stats["ocr_fresh"], "output": str(output)}
+    if "entity_value" in rows.columns:
+        result["strict_f1"] = round(score_rows(list(rows["entity_value"]), answers).strict_f1, 4)
+    cache.close()
+    return result
+

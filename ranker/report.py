@@ -1,0 +1,25 @@
+"""Printing a training run's numbers as tables a person reads at the end of `prodspec train`."""
+
+from __future__ import annotations
+
+
+def score_lines(report: dict, systems=("ranker", "baseline", "oracle")) -> list[str]:
+    header = f"{'attribute':30} {'rows':>5}" + "".join(f" {s + ' strict':>16} {s + ' numeric':>17}" for s in systems)
+    lines = [header, "-" * len(header)]
+    for name, score in report[systems[0]].items():
+        line = f"{name:30} {score['rows']:5d}"
+        for s in systems:
+            line += f" {report[s][name]['strict_f1']:16.3f} {report[s][name]['numeric_f1']:17.3f}"
+        lines.append(line)
+    return lines
+
+
+def print_training_report(report: dict) -> None:
+    print(f"{report['rows']} rows, {report['images']} images; out-of-fold ({report['objective']} objective)")
+    print(f"candidate recall {report['candidate_recall']:.3f}; ranker top-1 where a right candidate exists "
+          f"{report['top1_accuracy_where_possible']:.3f}; prior fallback {'on' if report['fallback'] else 'off'} "
+          f"({report['fallback_hits']} right)")
+    print("\n".join(score_lines(report)))
+    overall = report["ranker"]["overall"]
+    print(f"answered {overall['answered_rate']:.3f}, precision {overall['strict_precision']:.3f}; "
+          f"thresholds {report['thresholds']}; {report['seconds']} s")

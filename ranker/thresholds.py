@@ -1,0 +1,74 @@
+"""Abstention: one confidence threshold per attribute, tuned with Optuna for the objective the user picks.
+
+- `f1`: the official metric. With every label non-empty, answering is never worse than abstaining, so the
+  tuned thresholds come out at 0 unless the data has empty labels.
+- `precision`: the most right answers while the precision of all answers stays at or above the floor.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import optuna
+import pandas as pd
+
+from dataset.units import entity_names
+
+
+def objective_value(correct: np.ndarray, answered: np.ndarray, truth_empty: np.ndarray, objective: str,
+                    min_precision: float) -> float:
+    tp = int((correct & answered).sum())
+    fp = int((answered & ~correct).sum())
+    fn = int((~answered & ~truth_empty).sum())
+    if objective == "f1":
+        return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    return tp if precision >= min_precision else (precision - min_precision) * 100
+
+
+def tune_thresholds(
+    confidence: np.ndarray, correct: np.ndarray, entities: np.ndarray, truth_empty: np.ndarray,
+    objective: str = "f1", min_precision: float = 0.95, trials: int = 200, storage: str | None = None,
+    study_name: str = "thresholds", seed: int = 0,
+) -> tuple[dict[str, float], float]:
+    """Per-attribute thresholds (answer when confidence >= threshold) and the objective they reach."""
+    present = [e for e in entity_names() if (entities == e).any()]
+
+    def evaluate(thresholds: dict[str, float]) -> float:
+        cut = np.array([thresholds.get(e, 0.0) for e in entities])
+        return objective_value(correct, confidence >= cut, truth_empty, objective, min_precision)
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(direction="maximize", storage=storage, study_name=study_name,
+                                load_if_exists=storage is not None, sampler=optuna.samplers.TPESampler(seed=seed))
+    start = {e: 0.0 for e in present}
+    if objective == "precision":
+        start = {e: _global_floor(confidence, correct, min_precision) for e in present}
+    study.enqueue_trial(start, skip_if_exists=True)
+    study.optimize(lambda t: evaluate({e: t.suggest_float(e, 0.0, 1.0) for e in present}), n_trials=trials)
+    best = {e: round(float(v), 4) for e, v in study.best_params.items()}
+    return best, float(study.best_value)
+
+
+def _global_floor(confidence: np.ndarray, correct: np.ndarray, min_precision: float) -> float:
+    """The lowest single threshold whose answers reach the precision floor (1.0 if none does)."""
+    order = np.argsort(-confidence)
+    hits = np.cumsum(correct[order])
+    precision = hits / np.arange(1, len(order) + 1)
+    ok = np.nonzero(precision >= min_precision)[0]
+    return float(confidence[order][ok[-1]]) if len(ok) else 1.0
+
+
+def precision_recall_curve(confidence: np.ndarray, correct: np.ndarray, truth_empty: np.ndarray,
+                           points: int = 41) -> pd.DataFrame:
+    """Precision, recall and F1 against one global threshold (for the report's figure)."""
+    rows = []
+    for t in np.linspace(0, 1, points):
+        answered = confidence >= t
+        tp = int((answered & correct).sum())
+        fp = int((answered & ~correct).sum())
+        fn = int((~answered & ~truth_empty).sum())
+        precision = tp / (tp + fp) if tp + fp else 1.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+        rows.append((round(float(t), 4), precision, recall, f1, int(answered.sum())))
+    return pd.DataFrame(rows, columns=["threshold", "precision", "recall", "f1", "answered"])

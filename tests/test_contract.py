@@ -1,0 +1,161 @@
+"""The task contract: reading inputs, writing and checking predictions, and the official scoring."""
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from dataset.check import check_prediction, check_predictions
+from dataset.errors import UserError
+from dataset.evaluate import score_rows, score_table
+from dataset.labels import format_number, format_prediction, parse_label
+from dataset.rows import image_basename, read_rows, write_predictions
+from dataset.units import allowed_units, fix_unit_spelling
+from tests.conftest import write
+
+
+def test_allowed_units_table_matches_the_task():
+    table = allowed_units()
+    assert set(table) == {"width", "depth", "height", "item_weight", "maximum_weight_recommendation", "voltage",
+                          "wattage", "item_volume"}
+    assert "imperial gallon" in table["item_volume"] and "ton" in table["item_weight"]
+    assert table["voltage"] == {"kilovolt", "millivolt", "volt"}
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("", "empty"),
+        ("index,image_link,group_id,entity_name\n", "no rows"),
+        ("index,image_link,entity_name\n1,http://x/a.jpg,width\n", "missing column(s) group_id"),
+        ("index,image_link,group_id,entity_name\n1,http://x/a.jpg,1,colour\n", "unknown entity_name 'colour' on line 2"),
+        ("index,image_link,group_id,entity_name\n1,http://x/a.jpg,1,width\n1,http://x/b.jpg,1,depth\n", "duplicate index '1'"),
+        ("index,image_link,group_id,entity_name\n1,,1,width\n", "empty image_link"),
+    ],
+)
+def test_bad_input_csv_stops_with_one_clear_line(tmp_path, content, message):
+    path = write(tmp_path / "bad.csv", content)
+    with pytest.raises(UserError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        read_rows(path)
+
+
+def test_missing_file_is_named(tmp_path):
+    with pytest.raises(UserError, match="no such file"):
+        read_rows(tmp_path / "nope.csv")
+
+
+def test_train_format_gets_row_numbers_and_requires_labels(tmp_path):
+    path = write(tmp_path / "train.csv", "image_link,group_id,entity_name,entity_value\nhttp://x/a.jpg,1,width,1.0 inch\n")
+    rows = read_rows(path, labelled=True)
+    assert list(rows["index"]) == ["0"] and list(rows["image_name"]) == ["a.jpg"]
+    with pytest.raises(UserError, match="missing column"):
+        read_rows(write(tmp_path / "t.csv", "index,image_link,group_id,entity_name\n1,http://x/a.jpg,1,width\n"),
+                  labelled=True)
+
+
+def test_image_basename_never_leaves_the_folder():
+    assert image_basename("https://m.media-amazon.com/images/I/71XfHPR36-L.jpg") == "71XfHPR36-L.jpg"
+    assert image_basename("https://x.com/a/../../x.jpg") == "x.jpg"
+    assert image_basename("https://x.com/img/a%2F..%2Fb.jpg?size=2") == "a%2F..%2Fb.jpg"
+    with pytest.raises(UserError):
+        image_basename("https://x.com/")
+
+
+def test_predictions_written_in_input_order_one_per_row(tmp_path, test_csv):
+    rows = read_rows(test_csv)
+    out = write_predictions(rows, ["500.0 gram", "", "12.5 centimetre"], tmp_path / "out" / "p.csv")
+    frame = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert list(frame.columns) == ["index", "prediction"]
+    assert list(frame["index"]) == ["1", "2", "3"] and list(frame["prediction"]) == ["500.0 gram", "", "12.5 centimetre"]
+    assert [p.name for p in out.parent.iterdir()] == ["p.csv"]  # no temporary file left behind
+    with pytest.raises(ValueError):
+        write_predictions(rows, ["1.0 gram"], tmp_path / "short.csv")
+
+
+@pytest.mark.parametrize(
+    "value, style, text",
+    [(500, "decimal", "500.0"), (500, "plain", "500"), (12.5, "decimal", "12.5"), (1e-7, "decimal", "0.0"),
+     (2.2e5, "decimal", "220000.0"), (1234567.25, "plain", "1234567.25"), (0.000123, "decimal", "0.000123")],
+)
+def test_number_format_has_no_exponent_or_separator(value, style, text):
+    assert format_number(value, style) == text
+
+
+def test_labels_parse_single_and_both_range_forms():
+    assert parse_label("34.0 gram").values == (34.0,)
+    assert parse_label("[100.0, 240.0] volt").values == (100.0, 240.0)
+    label = parse_label("5 kilogram to 15 kilogram")
+    assert label.values == (5.0, 15.0) and label.unit == "kilogram"
+    assert parse_label("10 meter").unit == "metre" and parse_label("2 feet").unit == "foot"
+    assert parse_label("") is None and parse_label("abc") is None
+    assert fix_unit_spelling("centimeter") == "centimetre"
+
+
+def test_check_rules():
+    assert check_prediction("", "width") == (None, None)
+    assert check_prediction("12.5 centimetre", "width") == (None, None)
+    assert check_prediction("12.5 centimeter", "width") == (None, None)
+    assert check_prediction("2.2e2 gram", "item_weight")[0]
+    assert check_prediction("1,000 gram", "item_weight")[0]
+    assert check_prediction("500 gms", "item_weight")[0]
+    assert check_prediction("[1, 2] volt", "voltage")[0]
+    error, warning = check_prediction("5 gram", "width")
+    assert error is None and "not allowed for width" in warning
+
+
+def test_check_reports_missing_and_extra_indices(test_csv):
+    rows = read_rows(test_csv)
+    report = check_predictions(rows, pd.DataFrame({"index": ["1", "9"], "prediction": ["5 gram", ""]}))
+    assert not report.ok
+    assert any("missing" in e for e in report.errors) and any("not in the input" in e for e in report.errors)
+
+
+def test_f1_by_hand():
+    # 4 rows: right, wrong, abstained, right -> TP=2 FP=1 FN=1 -> F1 = 4/(4+1+1) = 2/3
+    truths = ["500.0 gram", "12.0 volt", "3.0 inch", "10.0 watt"]
+    score = score_rows(truths, ["500.0 gram", "13.0 volt", "", "10.0 watt"])
+    assert (score.strict_tp, score.strict_fp, score.fn) == (2, 1, 1)
+    assert score.strict_f1 == pytest.approx(2 / 3)
+    assert score.answered_rate == pytest.approx(0.75)
+
+
+def test_f1_strict_versus_numeric_and_empty_ground_truth():
+    # "500 gram" vs GT "500.0 gram": numeric right, strict wrong; answer on empty GT is a false positive;
+    # abstaining on empty GT is a true negative (counts nowhere).
+    truths = ["500.0 gram", "", "", "[100.0, 240.0] volt"]
+    predictions = ["500 gram", "1.0 gram", "", "240.0 volt"]
+    score = score_rows(truths, predictions)
+    assert (score.strict_tp, score.strict_fp, score.fn) == (0, 3, 0)
+    assert (score.numeric_tp, score.numeric_fp) == (2, 1)
+    assert score.strict_f1 == 0.0
+    assert score.numeric_f1 == pytest.approx(2 * 2 / (2 * 2 + 1 + 0))
+
+
+def test_score_table_per_attribute(test_csv):
+    labels = read_rows(test_csv).assign(entity_value=["5.0 gram", "12.0 volt", "3.0 inch"])
+    table = score_table(labels, pd.DataFrame({"index": ["1", "2"], "prediction": ["5.0 gram", "13.0 volt"]}))
+    assert table["item_weight"].strict_f1 == 1.0 and table["voltage"].strict_f1 == 0.0
+    assert table["height"].fn == 1 and table["overall"].strict_tp == 1
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "dataset.cli", *args], capture_output=True, text=True)
+
+
+def test_cli_check_and_evaluate(tmp_path, test_csv):
+    predictions = write(tmp_path / "p.csv", "index,prediction\n1,5.0 gram\n2,12 volts\n3,\n")
+    done = run_cli("check", "--input", str(test_csv), "--predictions", str(predictions))
+    assert done.returncode == 1 and "unit 'volts' is not an allowed unit" in done.stdout
+    good = write(tmp_path / "g.csv", "index,prediction\n1,5.0 gram\n2,12.0 volt\n3,\n")
+    assert run_cli("check", "--input", str(test_csv), "--predictions", str(good)).returncode == 0
+    labels = write(tmp_path / "l.csv", "index,image_link,group_id,entity_name,entity_value\n"
+                   "1,http://x/a.jpg,1,item_weight,5.0 gram\n2,http://x/b.jpg,1,voltage,12.0 volt\n")
+    done = run_cli("evaluate", "--labels", str(labels), "--predictions", str(good), "--json")
+    assert done.returncode == 0 and '"strict_f1": 1.0' in done.stdout
+
+
+def test_cli_user_error_is_one_line(tmp_path):
+    done = run_cli("check", "--input", str(tmp_path / "missing.csv"), "--predictions", str(tmp_path / "p.csv"))
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and "no such file" in done.stderr and "Traceback" not in done.stderr
