@@ -24,6 +24,7 @@ $(VENV)/.installed: pyproject.toml
 
 predict: setup
 	$(BIN)/prodspec predict --input $(INPUT) --images $(IMAGES) --output $(OUTPUT)
+	$(BIN)/prodspec check --input $(INPUT) --predictions $(OUTPUT)
 	@echo "predictions: $(OUTPUT)"
 
 train: setup

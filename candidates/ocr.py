@@ -28,7 +28,8 @@ class OcrSettings:
     box_thresh: float = 0.5
     text_score: float = 0.3  # keep low-confidence readings: the ranker sees the confidence as a feature
     use_angle_cls: bool = True
-    rotate_tall_boxes: bool = True
+    rotate_tall_boxes: bool = False
+    rotation_pass: bool = True  # when a tall box hints at vertical text, read the image turned 90° as well
     mag_ratio: float = 1.0  # EasyOCR only
     threads: int = 0  # 0 = let the runtime choose
     device: str = "auto"  # auto | cpu | cuda
@@ -95,7 +96,31 @@ class RapidOcrEngine:
         ]
         if self.settings.rotate_tall_boxes:
             boxes = self._reread_tall_boxes(bgr, boxes)
+        if self.settings.rotation_pass and any(b.height > 1.3 * b.width for b in boxes):
+            boxes += self._turned_pass(bgr)
         return boxes
+
+    def _turned_pass(self, bgr: np.ndarray) -> list[TextBox]:
+        """Read the image turned 90° clockwise; keep the lines with a digit that were vertical in the original.
+
+        The detector cuts vertical text into fragments, so re-reading tall boxes alone does not recover it.
+        Text that ran top-to-bottom comes out upside down and is flipped back by the angle classifier.
+        """
+        height = bgr.shape[0]
+        turned = np.ascontiguousarray(np.rot90(bgr, k=-1))
+        result, _ = self._ocr(turned, use_cls=True)
+        out = []
+        for points, text, score in result or []:
+            text = str(text)
+            if not any(ch.isdigit() for ch in text):
+                continue
+            original = tuple((float(y), float(height - 1 - x)) for x, y in points)
+            # the turned box's top-left corner is the original's bottom-left: start the polygon there
+            original = original[1:] + original[:1]
+            box = TextBox(text, original, float(score))
+            if box.height > 1.3 * box.width:
+                out.append(box)
+        return out
 
     def _reread_tall_boxes(self, bgr: np.ndarray, boxes: list[TextBox]) -> list[TextBox]:
         """Vertical labels (a drawing's height) come out as tall boxes: read them turned the other way too.

@@ -128,10 +128,10 @@ def build_table(
         for cand_pos, (c, feats) in enumerate(
             zip(candidates, candidate_features(row, boxes, candidates, priors, vocabulary))
         ):
-            feats |= {"row_pos": row_pos, "cand_pos": cand_pos, "value": c.value, "unit_name": c.unit,
+            feats |= {"row_pos": row_pos, "cand_pos": cand_pos, "box_index": c.boxes[0], "value": c.value, "unit_name": c.unit,
                       "label": int(truth is not None and truth.matches(c.value, c.unit))}
             records.append(feats)
-    columns = feature_names(vocabulary) + ["row_pos", "cand_pos", "value", "unit_name", "label"]
+    columns = feature_names(vocabulary) + ["row_pos", "cand_pos", "box_index", "value", "unit_name", "label"]
     table = pd.DataFrame.from_records(records, columns=columns)
     return table, candidates_by_image
 

@@ -1,0 +1,167 @@
+"""`prodspec bench`: the ranker, the rule baseline and the oracle on the same images and OCR cache,
+with figures, a loss breakdown and a speed section. Out-of-fold throughout: no row is scored by a model
+that saw its image.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from candidates.cache import OcrCache
+from candidates.ocr import OcrSettings, cuda_available
+from candidates.parse import parse_boxes
+from candidates.recall import recall_table
+from dataset.errors import UserError
+from dataset.images import file_digest
+from dataset.rows import read_rows, write_atomically
+from features.build import build_table
+from ranker import figures
+from ranker.artifacts import load_model
+from ranker.losses import loss_counts, loss_reasons
+from ranker.pipeline import read_boxes, train
+from ranker.lambdarank import score
+from ranker.report import score_lines
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV = ROOT.parent / "shared" / "data" / "dev"
+SAMPLE = ROOT / "dataset" / "sample"
+
+
+def default_data() -> tuple[Path, Path]:
+    if (DEV / "labels.csv").is_file():
+        return DEV / "labels.csv", DEV / "images"
+    return SAMPLE / "sample_labels.csv", SAMPLE / "images"
+
+
+def _limit_rows(labels: Path, limit: int | None, seed: int) -> Path | None:
+    """A labels file holding the rows of `limit` images picked with a fixed seed (None: use all)."""
+    if not limit:
+        return None
+    rows = read_rows(labels, labelled=True)
+    images = pd.Series(sorted(set(rows["image_name"]))).sample(frac=1.0, random_state=seed)[:limit]
+    return rows[rows["image_name"].isin(set(images))]
+
+
+def _cold_cache_note(rows: pd.DataFrame, images: Path, settings: OcrSettings, cache: OcrCache) -> str:
+    missing = [n for n in set(rows["image_name"])
+               if (d := file_digest(images / n)) and cache.get(d, settings.fingerprint()) is None]
+    if not missing:
+        return "OCR cache warm: no image needs OCR"
+    estimate = len(missing) * 2.2 / max(os.cpu_count() or 1, 1) * 1.6
+    return f"{len(missing)} images need OCR: about {estimate / 60:.0f} min on {os.cpu_count()} cores"
+
+
+def run_bench(labels: Path | None = None, images: Path | None = None, out: Path = Path("bench/out"),
+              limit: int | None = None, trials: int = 10, seed: int = 0, cache_dir: Path | None = None,
+              workers: int | None = None, engines: list[str] | None = None, progress: bool = True) -> Path:
+    labels, images = (labels, images) if labels and images else default_data()
+    if not Path(images).is_dir():
+        raise UserError(f"{images}: no such folder of images")
+    out.mkdir(parents=True, exist_ok=True)
+    limited = _limit_rows(labels, limit, seed)
+    if limited is not None:
+        labels = write_atomically(limited.drop(columns=["image_name"]), out / "bench_labels.csv")
+    rows = read_rows(labels, labelled=True)
+    settings = OcrSettings()
+    cache = OcrCache(cache_dir)
+    note = _cold_cache_note(rows, Path(images), settings, cache)
+    print(note, flush=True)
+
+    started = time.perf_counter()
+    report = train(Path(labels), Path(images), model_dir=out / "model", trials=trials, budget_s=300,
+                   cache_dir=cache_dir, workers=workers, progress=progress, k_folds=min(5, rows["image_name"].nunique()))
+    oof = report.pop("oof")
+    rows, boxes, table = oof["rows"], oof["boxes"], oof["table"]
+
+    # speed of each stage on these images (OCR seconds as measured when each image was read)
+    t0 = time.perf_counter()
+    candidates = {name: parse_boxes(b) for name, b in boxes.items()}
+    t1 = time.perf_counter()
+    model = load_model(out / "model")
+    features, _ = build_table(rows, boxes, model.priors, model.meta["vocabulary"], candidates)
+    t2 = time.perf_counter()
+    score(model.ranker, features, model.features)
+    t3 = time.perf_counter()
+    n_images = len(boxes)
+    ocr_seconds = {settings.engine: [float(s) for s in oof["ocr_stats"]["ocr_seconds"]]}
+    for engine in engines or []:
+        if engine != settings.engine:
+            _, stats = read_boxes(rows, Path(images), OcrSettings(engine=engine), cache, workers, progress)
+            ocr_seconds[engine] = [float(s) for s in stats["ocr_seconds"]]
+    ocr_mean = statistics.fmean(ocr_seconds[settings.engine]) if n_images else 0.0
+    speed = {
+        "cores": os.cpu_count(), "gpu": cuda_available(), "images": n_images,
+        "ocr_images_per_s": round(1 / ocr_mean, 3) if ocr_mean else None,
+        "ocr_seconds_median": {e: round(statistics.median(v), 3) for e, v in ocr_seconds.items() if v},
+        "ocr_seconds_p90": {e: round(float(np.quantile(v, 0.9)), 3) for e, v in ocr_seconds.items() if v},
+        "parse_features_images_per_s": round(n_images / max(t2 - t0, 1e-9), 1),
+        "parse_images_per_s": round(n_images / max(t1 - t0, 1e-9), 1),
+        "ranking_images_per_s": round(n_images / max(t3 - t2, 1e-9), 1),
+        "ocr_note": "OCR seconds are per image in one worker process, as measured when the image was read",
+    }
+
+    recall = recall_table(rows, [candidates.get(n, []) for n in rows["image_name"]])
+    reasons = loss_reasons(rows, boxes, table, oof["answers"])
+    losses = loss_counts(reasons)
+    operating = {f"{k} (thr)": v for k, v in report["thresholds"].items() if v > 0}
+    results = {
+        "data": {"labels": str(labels), "images": str(images), "rows": len(rows), "images_count": n_images,
+                 "seed": seed, "limit": limit, "cache": note},
+        "scores": {s: report[s] for s in ("ranker", "baseline", "oracle")},
+        "candidate_recall": recall, "top1_accuracy_where_possible": report["top1_accuracy_where_possible"],
+        "thresholds": report["thresholds"], "objective": report["objective"], "fallback": report["fallback"],
+        "threshold_curve": report["curve"], "losses": losses, "speed": speed,
+        "ocr_seconds": {e: [round(v, 3) for v in s] for e, s in ocr_seconds.items()},
+        "params": report["params"], "seconds": round(time.perf_counter() - started, 1),
+    }
+    pngs = {
+        "f1_per_attribute": figures.f1_per_attribute(results["scores"], out / "f1_per_attribute.png"),
+        "threshold_curve": figures.threshold_curve(report["curve"], operating, out / "threshold_curve.png"),
+        "candidate_recall": figures.candidate_recall(recall, out / "candidate_recall.png"),
+        "ocr_seconds": figures.ocr_seconds(ocr_seconds, out / "ocr_seconds.png"),
+        "losses": figures.losses(losses, out / "losses.png"),
+    }
+    results["figures"] = {k: p.name for k, p in pngs.items()}
+    (out / "results.json").write_text(json.dumps(results, indent=1))
+    (out / "report.md").write_text(render_report(results, report))
+    pd.DataFrame({"index": rows["index"], "entity_name": rows["entity_name"], "label": rows["entity_value"],
+                  "ranker": oof["answers"], "baseline": oof["baseline_answers"], "reason": reasons}).to_csv(
+        out / "answers.csv", index=False)
+    cache.close()
+    return out
+
+
+def render_report(results: dict, report: dict) -> str:
+    speed = results["speed"]
+    lines = [
+        "# prodspec bench", "",
+        f"Data: {results['data']['rows']} rows, {results['data']['images_count']} images ({results['data']['labels']}); "
+        f"seed {results['data']['seed']}; {results['data']['cache']}.",
+        "All scores are out-of-fold (image-grouped 5-fold cross-validation).", "",
+        "## F1 per attribute (strict = official string equality; numeric = same unit and value)", "", "```",
+        *score_lines(report), "```", "",
+        f"Top-1 accuracy where a right candidate exists: {results['top1_accuracy_where_possible']:.3f}. "
+        f"Objective `{results['objective']}`, thresholds {results['thresholds']}, prior fallback "
+        f"{'on' if results['fallback'] else 'off'}.", "",
+        "![F1 per attribute](f1_per_attribute.png)", "",
+        "## Candidate recall (the ceiling the candidates allow)", "", "| attribute | rows | recall |", "|---|---:|---:|",
+        *[f"| {k} | {v['rows']} | {v['recall']:.3f} |" for k, v in results["candidate_recall"].items()], "",
+        "![candidate recall](candidate_recall.png)", "",
+        "## Where answers were lost", "", "| reason | rows |", "|---|---:|",
+        *[f"| {k} | {v} |" for k, v in results["losses"].items()], "", "![losses](losses.png)", "",
+        "## Abstention", "", "![precision, recall and F1 against the threshold](threshold_curve.png)", "",
+        "## Speed", "",
+        f"{speed['cores']} CPU cores, GPU used: {speed['gpu']}. OCR median seconds per image "
+        f"{speed['ocr_seconds_median']} (p90 {speed['ocr_seconds_p90']}); OCR {speed['ocr_images_per_s']} images/s "
+        f"per worker; parsing + features {speed['parse_features_images_per_s']} images/s; ranking "
+        f"{speed['ranking_images_per_s']} images/s. {speed['ocr_note']}.", "",
+        "![OCR seconds per image](ocr_seconds.png)", "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,73 @@
+"""`prodspec explain`: one image with its OCR boxes, candidates and their scores, and the answer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+import pandas as pd
+from PIL import Image, ImageDraw, ImageFont
+
+from candidates.cache import OcrCache
+from candidates.ocr import OcrSettings
+from dataset.errors import UserError
+from dataset.images import load_rgb
+from dataset.units import allowed_units
+from ranker.artifacts import load_model
+from ranker.pipeline import predict_rows, read_boxes
+
+MIN_SIDE = 1000
+FONT = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+
+
+def explain(image: Path, entity: str, group: str = "0", output: Path = Path("out/explain.png"),
+            model_dir: Path | None = None, cache_dir: Path | None = None, top: int = 8) -> str:
+    if entity not in allowed_units():
+        raise UserError(f"unknown attribute {entity!r}; one of {', '.join(sorted(allowed_units()))}")
+    pixels = load_rgb(image)
+    if pixels is None:
+        raise UserError(f"{image}: missing or not a readable image")
+    model = load_model(model_dir)
+    rows = pd.DataFrame([{"index": "0", "image_link": image.name, "group_id": str(group), "entity_name": entity,
+                          "image_name": image.name}])
+    cache = OcrCache(cache_dir)
+    boxes, _ = read_boxes(rows, image.parent, OcrSettings(**model.meta["ocr_settings"]), cache, workers=1,
+                          progress=False)
+    cache.close()
+    answers, tops, confidence, table = predict_rows(rows, boxes, model)
+    image_boxes = boxes[image.name]
+    table = table.sort_values("score", ascending=False)
+    chosen = int(tops["cand_pos"].iloc[0])
+    threshold = model.meta["thresholds"].get(entity, 0.0)
+    answer = answers[0] or f"abstained (confidence {confidence[0]:.2f} < threshold {threshold:.2f})"
+
+    canvas = Image.fromarray(pixels)
+    scale = max(1.0, MIN_SIDE / min(canvas.size))
+    canvas = canvas.resize((round(canvas.width * scale), round(canvas.height * scale)))
+    draw = ImageDraw.Draw(canvas, "RGBA")
+    font = ImageFont.truetype(str(FONT), 16)
+    for b in image_boxes:
+        draw.polygon([(x * scale, y * scale) for x, y in b.points], outline=(120, 120, 120, 200), width=1)
+    for rank, line in enumerate(table.head(top).itertuples()):
+        box = image_boxes[int(line.box_index)]
+        colour = (30, 160, 60, 255) if line.cand_pos == chosen else (220, 120, 20, 255)
+        draw.polygon([(x * scale, y * scale) for x, y in box.points], outline=colour, width=3)
+        draw.text((box.left * scale, max(box.top * scale - 18, 0)), f"#{rank + 1} {line.score:.2f}", fill=colour,
+                  font=font)
+    legend_lines = [f"{entity} (group {group}): {answer}", f"confidence {confidence[0]:.2f}, threshold {threshold:.2f}",
+                    "green: chosen   orange: other candidates (#rank score)   grey: OCR boxes"]
+    legend = Image.new("RGB", (canvas.width, 24 * len(legend_lines) + 10), "white")
+    ldraw = ImageDraw.Draw(legend)
+    for i, text in enumerate(legend_lines):
+        ldraw.text((8, 5 + 24 * i), text, fill="black", font=font)
+    sheet = Image.new("RGB", (canvas.width, canvas.height + legend.height), "white")
+    sheet.paste(canvas, (0, 0))
+    sheet.paste(legend, (0, canvas.height))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    sheet.save(output)
+
+    listing = table.head(top)[["score", "value", "unit_name", "unit_allowed", "kind", "confidence"]].copy()
+    listing.insert(0, "rank", range(1, len(listing) + 1))
+    listing["kind"] = listing["kind"].map(lambda k: ["single", "range_low", "range_high", "dimension", "multipack",
+                                                     "multipack_total"][int(k)])
+    return f"answer: {answer}\n" + (listing.to_string(index=False) if len(listing) else "no candidates")

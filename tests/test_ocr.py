@@ -1,0 +1,67 @@
+"""The real OCR engines on rendered and real images, the cache, and the runner's resume."""
+
+from pathlib import Path
+
+import pytest
+
+from candidates.cache import OcrCache
+from candidates.ocr import OcrSettings, make_engine
+from candidates.parse import parse_boxes
+from candidates.run_ocr import ocr_images
+from dataset.images import file_digest, load_rgb
+from tests.render import render_label
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def quantities(boxes):
+    return {(round(c.value, 4), c.unit) for c in parse_boxes(boxes)}
+
+
+@pytest.fixture(scope="module")
+def rapid():
+    return make_engine(OcrSettings(threads=2))
+
+
+def test_rendered_label_with_a_rotated_height(rapid, tmp_path):
+    path = render_label(tmp_path / "label.jpg", ["NET WT 500g", "230V ~ 50Hz", "Power 1200W"], vertical="H 12.5 cm")
+    found = quantities(rapid.read(load_rgb(path)))
+    assert {(500.0, "gram"), (230.0, "volt"), (1200.0, "watt"), (12.5, "centimetre")} <= found
+
+
+def test_real_dimension_drawing(rapid):
+    found = quantities(rapid.read(load_rgb(FIXTURES / "dimension_drawing.jpg")))
+    assert {(29.53, "inch"), (9.84, "inch"), (19.69, "inch")} <= found
+
+
+def test_blank_image_gives_no_boxes(rapid):
+    import numpy as np
+
+    assert rapid.read(np.full((200, 300, 3), 255, dtype=np.uint8)) == []
+
+
+def test_easyocr_reads_offline_weights(tmp_path):
+    path = render_label(tmp_path / "label.jpg", ["NET WT 500g"], size=(480, 120))
+    engine = make_engine(OcrSettings(engine="easyocr", threads=2, det_limit_side=640))
+    assert (500.0, "gram") in quantities(engine.read(load_rgb(path)))
+
+
+def test_cache_and_resume(tmp_path):
+    images = [render_label(tmp_path / f"l{i}.jpg", [f"{100 + i} g"], size=(320, 100)) for i in range(2)]
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8 not really")
+    cache = OcrCache(tmp_path / "cache", shipped_dir=None)
+    settings = OcrSettings(threads=1)
+    first = ocr_images([images[0], broken], settings, cache, workers=1, progress=False)
+    assert not first[images[0]].cached and first[broken].boxes == []
+    # a second run (as after a kill) reads the done image from the cache and only OCRs the new one
+    second = ocr_images(images + [tmp_path / "missing.jpg"], settings, cache, workers=1, progress=False)
+    assert second[images[0]].cached and not second[images[1]].cached
+    assert second[tmp_path / "missing.jpg"].boxes == []
+    assert (101.0, "gram") in quantities(second[images[1]].boxes)
+    # other settings are another key: never a stale hit
+    assert cache.get(file_digest(images[0]), settings.with_changes(box_thresh=0.4).fingerprint()) is None
+    snapshot = tmp_path / "snap" / "ocr.parquet"
+    assert cache.export({file_digest(p) for p in images}, settings.fingerprint(), snapshot) == 2
+    shipped = OcrCache(tmp_path / "other", shipped_dir=snapshot.parent)
+    assert shipped.get(file_digest(images[1]), settings.fingerprint()) is not None

@@ -1,0 +1,111 @@
+"""The quantity parser on real OCR strings (from the OCR text corpus and the dev images' OCR)."""
+
+import pytest
+
+from candidates.parse import parse_boxes, parse_number, parse_text
+from candidates.records import TextBox
+
+
+def found(text):
+    return {(round(c.value, 4), c.unit) for c in parse_text(text)}
+
+
+def kinds(text):
+    return {(round(c.value, 4), c.unit, c.kind, c.position) for c in parse_text(text)}
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Strong Load Bearing 120 kg Capacity: 1 20kg", {(120.0, "kilogram"), (20.0, "kilogram")}),
+        ("Arrv 5 YEARS 300 KGS 5 Years Warranty", {(300.0, "kilogram")}),
+        ("NETWT.180G", {(180.0, "gram")}),
+        ("NETWt.300G", {(300.0, "gram")}),
+        ("1oz/28g", {(1.0, "ounce"), (1.0, "fluid ounce"), (28.0, "gram")}),
+        ("50GMS(1.76OZ)", {(50.0, "gram"), (1.76, "ounce"), (1.76, "fluid ounce")}),
+        ("200 mI KOCHENDES", {(200.0, "millilitre")}),
+        ("Total42WMAX", {(42.0, "watt")}),
+        ("4000mAh 3.15V", {(3.15, "volt")}),
+        ("250W48V", {(250.0, "watt"), (48.0, "volt")}),
+        ("12 FL OZ (355 mL)", {(12.0, "fluid ounce"), (355.0, "millilitre")}),
+        ("4,5g", {(4.5, "gram")}),
+        ("1.5kg", {(1.5, "kilogram")}),
+        ("200gE", {(200.0, "gram")}),
+        ("5O0g", {(500.0, "gram")}),
+        ("l00ml", {(100.0, "millilitre")}),
+        ("5 Ib", {(5.0, "pound")}),
+        ("16 0z", {(16.0, "ounce"), (16.0, "fluid ounce")}),
+        ('5 1/2"', {(5.5, "inch")}),
+        ("1/2 in", {(0.5, "inch")}),
+        ('29.53"', {(29.53, "inch")}),
+        ("12”", {(12.0, "inch")}),
+        ("6'", {(6.0, "foot")}),
+        ("2 cu ft", {(2.0, "cubic foot")}),
+        ("500cc", {(500.0, "millilitre")}),
+        ("1.2 KW", {(1.2, "kilowatt")}),
+        ("5 tons", {(5.0, "ton")}),
+        ("2L", {(2.0, "litre")}),
+        ("100 mcg", {(100.0, "microgram")}),
+        ("8GB 5GHz 5000mAh 50/60Hz", set()),
+        ("M size", set()),
+    ],
+)
+def test_quantities_in_real_ocr_strings(text, expected):
+    assert found(text) == expected
+
+
+def test_thousands_and_decimal_commas():
+    assert parse_number("10,000") == [(10000.0, False), (10.0, True)]
+    assert parse_number("1.000") == [(1.0, False), (1000.0, True)]
+    assert parse_number("1,234.5") == [(1234.5, False)]
+    assert parse_number("1.234,5") == [(1234.5, False)]
+    assert parse_number("4,5") == [(4.5, False)]
+
+
+def test_ranges_give_both_ends():
+    assert kinds("100-240V~ 50/60Hz") == {(100.0, "volt", "range_low", 0), (240.0, "volt", "range_high", 0)}
+    assert kinds("220V-240V") == {(220.0, "volt", "range_low", 0), (240.0, "volt", "range_high", 0)}
+    assert kinds("5 to 10 kg") == {(5.0, "kilogram", "range_low", 0), (10.0, "kilogram", "range_high", 0)}
+    # one length written twice is not a range
+    assert kinds("5 in - 12.7 cm") == {(5.0, "inch", "single", 0), (12.7, "centimetre", "single", 0)}
+
+
+def test_dimension_groups_and_multipacks():
+    assert kinds("10 x 20 x 30 cm") == {(10.0, "centimetre", "dimension", 1), (20.0, "centimetre", "dimension", 2),
+                                        (30.0, "centimetre", "dimension", 3)}
+    axes = {c.axis for c in parse_text("L 30 x W 20 x H 10cm")}
+    assert axes == {"L", "W", "H"}
+    assert kinds("4 x 100 g") == {(100.0, "gram", "multipack", 0), (400.0, "gram", "multipack_total", 0)}
+
+
+def test_ocr_fixups_are_flagged():
+    (candidate,) = parse_text("5O0g")
+    assert "ocr_fix" in candidate.flags
+    (plain,) = parse_text("500g")
+    assert "ocr_fix" not in plain.flags
+
+
+def box(text, left, top, width, height, confidence=0.9):
+    return TextBox(text, ((left, top), (left + width, top), (left + width, top + height), (left, top + height)),
+                   confidence)
+
+
+def test_number_and_unit_in_neighbouring_boxes():
+    boxes = [box("Net Wt", 10, 10, 100, 30), box("250", 10, 60, 60, 30), box("grams", 80, 60, 100, 30),
+             box("500", 300, 300, 60, 30), box("ml", 300, 335, 40, 30)]
+    candidates = parse_boxes(boxes)
+    split = {(c.value, c.unit, c.boxes) for c in candidates if "split_boxes" in c.flags}
+    assert (250.0, "gram", (1, 2)) in split
+    assert (500.0, "millilitre", (3, 4)) in split
+    # far-apart boxes are not joined
+    assert not any(c.boxes == (1, 4) for c in candidates)
+
+
+def test_same_quantity_in_two_units_is_linked():
+    candidates = parse_text("Net Wt 500g / 17.6 oz")
+    from candidates.parse import link_equivalents
+
+    link_equivalents(candidates)
+    linked = {(c.value, c.unit) for c in candidates if "has_equivalent" in c.flags}
+    assert (500.0, "gram") in linked and (17.6, "ounce") in linked
+    assert (17.6, "fluid ounce") not in linked

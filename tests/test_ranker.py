@@ -1,0 +1,93 @@
+"""Features and the LightGBM ranker end to end on OCR fixtures made here, and the model's load checks."""
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from candidates.cache import OcrCache
+from dataset.check import check_predictions
+from dataset.errors import UserError
+from dataset.evaluate import score_rows
+from dataset.rows import read_rows
+from ranker.artifacts import load_model
+from ranker.pipeline import predict, train
+from tests.synthetic import make_image_set
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("ranker")
+    cache = OcrCache(root / "cache", shipped_dir=None)
+    labels = make_image_set(root / "images", cache, 60, seed=1, prefix="t")
+    labels.to_csv(root / "labels.csv", index=False)
+    priors_csv = root / "train.csv"
+    labels.drop(columns=["index"]).to_csv(priors_csv, index=False)
+    test = make_image_set(root / "images", cache, 30, seed=2, prefix="u")
+    test.to_csv(root / "test_labels.csv", index=False)
+    test.drop(columns=["entity_value"]).to_csv(root / "test.csv", index=False)
+    cache.close()
+    report = train(root / "labels.csv", root / "images", model_dir=root / "model", trials=2, budget_s=60,
+                   train_csv=priors_csv, cache_dir=root / "cache", progress=False)
+    return root, report
+
+
+def test_ranker_beats_the_rule_baseline_out_of_fold(trained):
+    _, report = trained
+    assert report["baseline"]["overall"]["strict_f1"] < 0.2
+    assert report["ranker"]["overall"]["strict_f1"] > 0.8
+    assert report["top1_accuracy_where_possible"] > 0.8
+    assert report["oracle"]["overall"]["strict_f1"] == 1.0
+
+
+def test_model_files_are_text_and_json(trained):
+    root, _ = trained
+    meta = json.loads((root / "model" / "meta.json").read_text())
+    assert (root / "model" / "ranker.txt").read_text().startswith("tree")
+    assert set(meta["thresholds"]) == {"item_weight"} and meta["features"][0] == "entity"
+    assert not list((root / "model").glob("*.pkl"))
+
+
+def test_predict_end_to_end_on_new_images(trained):
+    root, _ = trained
+    result = predict(root / "test.csv", root / "images", root / "out.csv", model_dir=root / "model",
+                     cache_dir=root / "cache", progress=False)
+    out = pd.read_csv(root / "out.csv", dtype=str, keep_default_na=False)
+    assert len(out) == 30 and result["ocr_fresh"] == 0
+    assert check_predictions(read_rows(root / "test.csv"), out).ok
+    truth = pd.read_csv(root / "test_labels.csv", dtype=str)["entity_value"]
+    assert score_rows(list(truth), list(out["prediction"])).strict_f1 > 0.8
+
+
+def test_model_with_a_missing_feature_or_wrong_version_is_refused(trained, tmp_path):
+    root, _ = trained
+    broken = tmp_path / "model"
+    shutil.copytree(root / "model", broken)
+    meta = json.loads((broken / "meta.json").read_text())
+    meta["features"] = meta["features"][:-1]
+    (broken / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(UserError, match="features differ"):
+        load_model(broken)
+    meta = json.loads((root / "model" / "meta.json").read_text()) | {"model_version": 0}
+    (broken / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(UserError, match="version 0"):
+        load_model(broken)
+    with pytest.raises(UserError, match="no trained model"):
+        load_model(tmp_path / "nothing")
+
+
+def test_precision_objective_answers_only_confident_rows(trained):
+    from ranker.thresholds import tune_thresholds
+
+    rng = np.random.default_rng(0)
+    confidence = rng.uniform(size=400)
+    correct = rng.uniform(size=400) < confidence  # right more often when confident
+    entities = np.array(["item_weight"] * 400)
+    thresholds, _ = tune_thresholds(confidence, correct, entities, np.zeros(400, bool), "precision", 0.9, trials=60)
+    answered = confidence >= thresholds["item_weight"]
+    assert correct[answered].mean() >= 0.9 and 0.05 < answered.mean() < 0.6
+    f1_thresholds, _ = tune_thresholds(confidence, correct, entities, np.zeros(400, bool), "f1", trials=30)
+    assert f1_thresholds["item_weight"] < 0.05  # with no empty labels, answering everything is best

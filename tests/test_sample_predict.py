@@ -1,0 +1,38 @@
+"""A fresh clone predicts the bundled sample with the shipped model and the shipped OCR snapshot."""
+
+import subprocess
+import sys
+
+import pandas as pd
+
+from dataset.check import check_predictions
+from dataset.evaluate import score_rows
+from dataset.rows import read_rows
+from tests.conftest import SAMPLE
+
+
+def test_shipped_model_answers_the_bundled_sample(tmp_path):
+    output = tmp_path / "predictions.csv"
+    done = subprocess.run(
+        [sys.executable, "-m", "dataset.cli", "predict", "--input", str(SAMPLE / "sample.csv"),
+         "--images", str(SAMPLE / "images"), "--output", str(output), "--workers", "1"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == str(output)
+    assert "0 newly OCRed" in done.stdout  # every sample image is in the shipped OCR snapshot
+    rows = read_rows(SAMPLE / "sample.csv")
+    predictions = pd.read_csv(output, dtype=str, keep_default_na=False)
+    assert check_predictions(rows, predictions).ok
+    labels = pd.read_csv(SAMPLE / "sample_labels.csv", dtype=str)
+    # the sample's images were in the training data, so this is a smoke check, not a quality claim
+    assert score_rows(list(labels["entity_value"]), list(predictions["prediction"])).numeric_f1 > 0.3
+
+
+def test_missing_images_folder_is_one_clear_line(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "dataset.cli", "predict", "--input", str(SAMPLE / "sample.csv"),
+         "--images", str(tmp_path / "nope"), "--output", str(tmp_path / "p.csv")],
+        capture_output=True, text=True,
+    )
+    assert done.returncode == 2 and "no such folder of images" in done.stderr and "Traceback" not in done.stderr
