@@ -1,6 +1,6 @@
 """Compare OCR engines and settings on the same real images: candidate recall and seconds per image.
 
-    python bench/ocr_trial.py --limit 60 --setting rapidocr:det_limit_side=960 --setting easyocr
+    python -m bench.ocr_trial --limit 60 --setting rapidocr:det_limit_side=960 --setting easyocr
 
 Each --setting is `engine[:key=value,...]` over `OcrSettings`. Results go through the OCR cache, so a
 re-run only prints.

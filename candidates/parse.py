@@ -17,10 +17,12 @@ from candidates import lexicon
 from candidates.records import Candidate, TextBox
 
 UNIT = lexicon.unit_pattern()
-# a number: digits with `.`/`,` groups, an optional fraction (`5 1/2`, `1/2`)
-NUMBER = r"(?:\d+\s+\d+/\d+|\d+/\d+|\d+(?:[.,]\d+)*)"
+# a number: digits with `.`/`,` groups, or a fraction with a usual denominator (`5 1/2`, `1/2`, `3/16`);
+# `20/24W` in a list `12/16/20/24W` is not a fraction
+_FRACTION = r"\d+/(?:2|3|4|8|16|32|64)(?![\d/])"
+NUMBER = rf"(?:\d+\s+{_FRACTION}|(?<!/){_FRACTION}|\d+(?:[.,]\d+)*)"
 _LEFT = r"(?<!\d)(?<!\d[.,])"  # not inside another number; a full stop before is fine
-_UNIT_END = r"(?![a-z])"  # case-sensitive: `200gE` reads as 200 g, `5 grapes` does not
+_UNIT_END = r"(?![a-wyz])"  # case-sensitive: `200gE` and `4"x5"` read, `5 grapes` does not
 SINGLE = re.compile(rf"{_LEFT}({NUMBER})\s*({UNIT}){_UNIT_END}")
 RANGE = re.compile(
     rf"{_LEFT}({NUMBER})\s*(?:({UNIT}){_UNIT_END}\s*)?(?:-|–|—|~|to|TO|To)\s*({NUMBER})\s*({UNIT}){_UNIT_END}"
@@ -65,9 +67,11 @@ def parse_number(text: str) -> list[tuple[float, bool]]:
     if "/" in text:
         whole, _, frac = text.rpartition(" ")
         num, den = frac.split("/")
-        if float(den) == 0:
-            return []
-        return [((float(whole) if whole else 0.0) + float(num) / float(den), False)]
+        value = (float(whole) if whole else 0.0) + float(num) / float(den)
+        if not whole and len(num) >= 2 and int(num[-1]) < int(den):
+            # `121/2` is mostly `12 1/2` with the space lost
+            return [(float(num[:-1]) + int(num[-1]) / int(den), False), (value, True)]
+        return [(value, False)]
     if "," in text and "." in text:
         decimal = "." if text.rfind(".") > text.rfind(",") else ","
         thousands = "," if decimal == "." else "."

@@ -46,6 +46,9 @@ def kinds(text):
         ("5 tons", {(5.0, "ton")}),
         ("2L", {(2.0, "litre")}),
         ("100 mcg", {(100.0, "microgram")}),
+        ("Power:12/16/20/24W", {(24.0, "watt")}),
+        ('Nisi PURE CLEAR 4"x5.65"', {(4.0, "inch"), (5.65, "inch")}),
+        ("3/16 in", {(0.1875, "inch")}),
         ("8GB 5GHz 5000mAh 50/60Hz", set()),
         ("M size", set()),
     ],
@@ -60,6 +63,12 @@ def test_thousands_and_decimal_commas():
     assert parse_number("1,234.5") == [(1234.5, False)]
     assert parse_number("1.234,5") == [(1234.5, False)]
     assert parse_number("4,5") == [(4.5, False)]
+
+
+def test_fraction_with_a_lost_space():
+    # `12 1/2 inch` read as `121/2 inch`: the mixed number first, the plain fraction as an alternative
+    candidates = parse_text("121/2 inch")
+    assert [(c.value, "alt_number" in c.flags) for c in candidates] == [(12.5, False), (60.5, True)]
 
 
 def test_ranges_give_both_ends():
