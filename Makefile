@@ -9,7 +9,7 @@ OUTPUT  ?= out/predictions.csv
 LABELS  ?= $(SHARED)/dev/labels.csv
 TRAIN_IMAGES ?= $(SHARED)/dev/images
 OBJECTIVE ?= f1
-TRIALS  ?= 30
+TRIALS  ?= 60
 LIMIT   ?=
 
 .PHONY: setup predict train test bench lint clean

@@ -46,6 +46,8 @@ CONFUSIONS: list[tuple[re.Pattern, str]] = [
     (re.compile(r"(?<=\d)\s?I[bB](?=[sS]?\b)"), " lb"),  # 5 Ib → 5 lb
     (re.compile(r"(?<=\d)\s?[*](?![\s*]*\d)"), '"'),  # 12* → 12" (a star read for an inch mark)
     (re.compile(r"(?<=\d)\s?m[I|](?![a-z])"), " ml"),  # 200 mI → 200 ml
+    (re.compile(r"(\d\s?(?:kg|g|ml|mL|cl|l|L))e\b"), r"\1 e"),  # 350ge: the ℮ (estimated) mark read as e
+    (re.compile(r"(?<=[(（])(\d+(?:[.,]\d+)?)9(?=\s?[)）])"), r"\1g"),  # 3.18OZ(909): g read as 9 in brackets
 ]
 _QUOTE_FIXES = str.maketrans({"”": '"', "“": '"', "″": '"', "’": "'", "′": "'", "‘": "'", "⁄": "/", "，": ","})
 
@@ -56,8 +58,13 @@ def normalise(text: str) -> str:
 
 
 def fix_ocr_confusions(text: str) -> str:
-    for pattern, replacement in CONFUSIONS:
-        text = pattern.sub(replacement, text)
+    """Apply the confusion table until nothing changes (`2,0oomg` needs two passes of the O rule)."""
+    for _ in range(4):
+        before = text
+        for pattern, replacement in CONFUSIONS:
+            text = pattern.sub(replacement, text)
+        if text == before:
+            break
     return text
 
 

@@ -33,7 +33,8 @@ FEATURES = [
     "confidence", "same_value_count", "candidates_in_image", "allowed_in_image", "rank_desc", "rank_asc",
     "is_largest", "is_smallest", "centre_x", "centre_y", "box_width", "box_height", "text_height_rel",
     "text_height_vs_max", "vertical", "angle", "edge_distance", "reading_order", "box_text_len",
-    "match_share_of_box", "has_decimal", "is_integer",
+    "match_share_of_box", "has_decimal", "is_integer", "x_rank", "y_rank", "is_bottommost", "is_topmost",
+    "is_leftmost", "is_rightmost", "family_vertical_count",
 ] + [f"flag_{f}" for f in FLAGS]
 CATEGORICAL = ["entity", "unit", "family", "kind"]
 
@@ -47,6 +48,33 @@ def _box_geometry(boxes: list[TextBox], index: int, width: float, height: float,
         "vertical": float(abs(b.angle) >= 45), "angle": abs(b.angle),
         "edge_distance": min(cx, cy, 1 - cx, 1 - cy), "reading_order": index / max(len(boxes) - 1, 1),
         "box_text_len": len(b.text), "confidence": b.confidence,
+    }
+
+
+_NO_PLACEMENT = {"x_rank": np.nan, "y_rank": np.nan, "is_bottommost": 0.0, "is_topmost": 0.0,
+                 "is_leftmost": 0.0, "is_rightmost": 0.0, "family_vertical_count": 0.0}
+
+
+def _placement_among_family(boxes: list[TextBox], candidates: list[Candidate], family: str) -> dict[int, dict]:
+    """Where each candidate box of the row's unit family sits among the others of that family.
+
+    In a dimension drawing the width label is the lowest, the height label the outermost or turned one:
+    relative place says more than absolute place.
+    """
+    indices = sorted({c.boxes[0] for c in candidates if UNIT_FAMILY[c.unit] == family})
+    if not indices:
+        return {}
+    xs = {i: (boxes[i].left + boxes[i].right) / 2 for i in indices}
+    ys = {i: (boxes[i].top + boxes[i].bottom) / 2 for i in indices}
+    x_order, y_order = sorted(indices, key=xs.get), sorted(indices, key=ys.get)
+    span = max(len(indices) - 1, 1)
+    vertical = float(sum(abs(boxes[i].angle) >= 45 for i in indices))
+    return {
+        i: {"x_rank": x_order.index(i) / span, "y_rank": y_order.index(i) / span,
+            "is_bottommost": float(i == y_order[-1]), "is_topmost": float(i == y_order[0]),
+            "is_leftmost": float(i == x_order[0]), "is_rightmost": float(i == x_order[-1]),
+            "family_vertical_count": vertical}
+        for i in indices
     }
 
 
@@ -69,6 +97,7 @@ def candidate_features(
     allowed_values = sorted({c.value for c in candidates if c.unit in allowed})
     same_family = sorted({c.value for c in candidates if UNIT_FAMILY[c.unit] == ENTITY_FAMILY[entity]})
     context_words = {}
+    placement = _placement_among_family(boxes, candidates, ENTITY_FAMILY[entity])
     out = []
     for c in candidates:
         first = c.boxes[0]
@@ -101,6 +130,7 @@ def candidate_features(
         else:
             feature |= {"rank_desc": np.nan, "rank_asc": np.nan, "is_largest": 0.0, "is_smallest": 0.0}
         feature |= _box_geometry(boxes, first, width, height, max_text)
+        feature |= placement.get(first, _NO_PLACEMENT)
         feature |= {f"flag_{f}": float(f in c.flags) for f in FLAGS}
         feature |= {f"word_{w}": 2.0 if w in own else 1.0 if w in near else 0.0 for w in vocabulary}
         out.append(feature)

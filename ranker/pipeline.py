@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from dataclasses import asdict
@@ -140,7 +141,9 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path = DEFAULT_MODEL_DI
 
     work_dir = Path(work_dir or (cache.path.parent / "studies"))
     work_dir.mkdir(parents=True, exist_ok=True)
-    storage = f"sqlite:///{work_dir / ('study-' + _data_key(rows, settings) + '.sqlite3')}"
+    # a study resumes only for the same data, OCR and feature set: old trials never score new features
+    study_key = hashlib.sha1((_data_key(rows, settings) + "|".join(features)).encode()).hexdigest()[:12]
+    storage = f"sqlite:///{work_dir / ('study-' + study_key + '.sqlite3')}"
     params, tuned_top1 = tune_ranker(table, folds, features, n_rows, has_positive, trials, budget_s, storage)
 
     oof = _oof_scores(table, folds, features, params)
@@ -214,8 +217,6 @@ def _oracle_answers(rows: pd.DataFrame, table: pd.DataFrame, priors: Priors) -> 
 
 
 def _data_key(rows: pd.DataFrame, settings: OcrSettings) -> str:
-    import hashlib
-
     text = "|".join(rows["image_name"] + ":" + rows["entity_name"] + ":" + rows["entity_value"]) + settings.fingerprint()
     return hashlib.sha1(text.encode()).hexdigest()[:12]
 
