@@ -34,7 +34,7 @@ FEATURES = [
     "is_largest", "is_smallest", "centre_x", "centre_y", "box_width", "box_height", "text_height_rel",
     "text_height_vs_max", "vertical", "angle", "edge_distance", "reading_order", "box_text_len",
     "match_share_of_box", "has_decimal", "is_integer", "x_rank", "y_rank", "is_bottommost", "is_topmost",
-    "is_leftmost", "is_rightmost", "family_vertical_count",
+    "is_leftmost", "is_rightmost", "family_vertical_count", "is_first_allowed", "allowed_order",
 ] + [f"flag_{f}" for f in FLAGS]
 CATEGORICAL = ["entity", "unit", "family", "kind"]
 
@@ -94,7 +94,8 @@ def candidate_features(
     width, height = image_size or image_extent(boxes)
     max_text = max((b.text_height for b in boxes), default=1.0) or 1.0
     counts = Counter(c.key for c in candidates)
-    allowed_values = sorted({c.value for c in candidates if c.unit in allowed})
+    # reading order of the allowed candidates: the rule most OCR teams used, offered as a feature
+    allowed_order = {id(c): k for k, c in enumerate(c for c in candidates if c.unit in allowed)}
     same_family = sorted({c.value for c in candidates if UNIT_FAMILY[c.unit] == ENTITY_FAMILY[entity]})
     context_words = {}
     placement = _placement_among_family(boxes, candidates, ENTITY_FAMILY[entity])
@@ -121,6 +122,8 @@ def candidate_features(
             "match_share_of_box": (c.span[1] - c.span[0]) / max(len(c.source), 1),
             "has_decimal": float("." in c.matched_text or "," in c.matched_text),
             "is_integer": float(float(c.value).is_integer()),
+            "is_first_allowed": float(allowed_order.get(id(c)) == 0),
+            "allowed_order": allowed_order.get(id(c), np.nan),
         }
         if family == ENTITY_FAMILY[entity] and same_family:
             rank = same_family.index(c.value)
