@@ -41,7 +41,8 @@ def one_setting(rows: pd.DataFrame, images: Path, text: str, workers: int | None
         meta_path.write_text(json.dumps(meta))
         rows.drop(columns=["image_name"]).to_csv(tmp / "input.csv", index=False)
         started = time.perf_counter()
-        result = predict(tmp / "input.csv", images, tmp / "out.csv", tmp / "model", tmp / "cache", workers)
+        result = predict(tmp / "input.csv", images, tmp / "out.csv", tmp / "model", tmp / "cache", workers,
+                         shipped_cache=False)
         seconds = time.perf_counter() - started
         answers = list(pd.read_csv(tmp / "out.csv", dtype=str, keep_default_na=False)["prediction"])
         boxes, _ = read_boxes(rows, images, settings, OcrCache(tmp / "cache", shipped_dir=None), progress=False)

@@ -48,14 +48,20 @@ def explain(image: Path, entity: str, group: str = "0", output: Path = Path("out
     font = ImageFont.truetype(str(FONT), 16)
     for b in image_boxes:
         draw.polygon([(x * scale, y * scale) for x, y in b.points], outline=(120, 120, 120, 200), width=1)
-    for rank, line in enumerate(table.head(top).itertuples()):
+    ranked = table.head(top).reset_index(drop=True)
+    best_per_box = ranked.groupby("box_index", sort=False).head(1)
+    # chosen last, so it is drawn on top
+    best_per_box = best_per_box.assign(is_chosen=best_per_box["cand_pos"] == chosen).sort_values("is_chosen")
+    for rank, line in zip(best_per_box.index, best_per_box.itertuples()):
         box = image_boxes[int(line.box_index)]
-        colour = (30, 160, 60, 255) if line.cand_pos == chosen else (220, 120, 20, 255)
+        colour = (30, 160, 60, 255) if line.is_chosen else (220, 120, 20, 255)
         draw.polygon([(x * scale, y * scale) for x, y in box.points], outline=colour, width=3)
-        draw.text((box.left * scale, max(box.top * scale - 18, 0)), f"#{rank + 1} {line.score:.2f}", fill=colour,
-                  font=font)
+        label = f"#{rank + 1} {line.value:g} {line.unit_name} ({line.score:.2f})"
+        x, y = box.left * scale, max(box.top * scale - 20, 0)
+        draw.rectangle(draw.textbbox((x, y), label, font=font), fill=(255, 255, 255, 220))
+        draw.text((x, y), label, fill=colour, font=font)
     legend_lines = [f"{entity} (group {group}): {answer}", f"confidence {confidence[0]:.2f}, threshold {threshold:.2f}",
-                    "green: chosen   orange: other candidates (#rank score)   grey: OCR boxes"]
+                    "green: chosen   orange: best other candidate in a box (#rank value unit (score))   grey: OCR boxes"]
     legend = Image.new("RGB", (canvas.width, 24 * len(legend_lines) + 10), "white")
     ldraw = ImageDraw.Draw(legend)
     for i, text in enumerate(legend_lines):

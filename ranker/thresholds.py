@@ -42,14 +42,14 @@ def tune_thresholds(
                                 load_if_exists=storage is not None, sampler=optuna.samplers.TPESampler(seed=seed))
     start = {e: 0.0 for e in present}
     if objective == "precision":
-        start = {e: _global_floor(confidence, correct, min_precision) for e in present}
+        start = {e: global_floor(confidence, correct, min_precision) for e in present}
     study.enqueue_trial(start, skip_if_exists=True)
     study.optimize(lambda t: evaluate({e: t.suggest_float(e, 0.0, 1.0) for e in present}), n_trials=trials)
     best = {e: round(float(v), 4) for e, v in study.best_params.items()}
     return best, float(study.best_value)
 
 
-def _global_floor(confidence: np.ndarray, correct: np.ndarray, min_precision: float) -> float:
+def global_floor(confidence: np.ndarray, correct: np.ndarray, min_precision: float) -> float:
     """The lowest single threshold whose answers reach the precision floor (1.0 if none does)."""
     order = np.argsort(-confidence)
     hits = np.cumsum(correct[order])
