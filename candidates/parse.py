@@ -39,6 +39,8 @@ CONFUSIONS: list[tuple[re.Pattern, str]] = [
     (re.compile(r"(?<=\d)[Oo](?=[\dOo]*\d)"), "0"),  # 5O0 → 500
     (re.compile(r"(?<=\d)[Oo](?=[Oo]*\s?(?:g|kg|mg|ml|mL|G|KG|MG|ML|W|V|cm|mm|CM|MM)\b)"), "0"),  # 1OO g
     (re.compile(r"(?<![A-Za-z\d])[Oo](?=[.,]\d)"), "0"),  # O.5 kg
+    (re.compile(r"(?<=\d[.,])[Oo](?=\s?[a-zA-Z\"'])"), "0"),  # 8.Ocm → 8.0cm
+    (re.compile(r"(?<=\d[.,])S(?=\s?[a-zA-Z\"'])"), "5"),  # 9.Scm → 9.5cm
     (re.compile(r"(?<![A-Za-z])[lI|](?=\d)"), "1"),  # l00ml → 100ml
     (re.compile(r"(?<=\d)[lI](?=\d)"), "1"),  # 1l5 → 115
     (re.compile(r"(?<![A-Za-z\d])S(?=\d\d)"), "5"),  # S00g → 500g

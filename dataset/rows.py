@@ -25,20 +25,25 @@ def image_basename(link: str) -> str:
     return name
 
 
+def read_csv_text(path: Path) -> pd.DataFrame:
+    """A CSV as strings (empty cells stay ""), with one clear line for a missing, empty or broken file."""
+    if not path.is_file():
+        raise UserError(f"{path}: no such file")
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise UserError(f"{path}: the file is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise UserError(f"{path}: not a readable CSV ({str(error).splitlines()[0]})") from None
+
+
 def read_rows(path: str | os.PathLike, *, labelled: bool | None = None) -> pd.DataFrame:
     """Read an input CSV and validate it; adds `index` (row number) to train-format files.
 
     `labelled=True` demands `entity_value`, `False` demands `index`, `None` accepts either format.
     """
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f"{path}: no such file")
-    try:
-        rows = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except pd.errors.EmptyDataError:
-        raise UserError(f"{path}: the file is empty") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as error:
-        raise UserError(f"{path}: not a readable CSV ({str(error).splitlines()[0]})") from None
+    rows = read_csv_text(path)
     if rows.empty:
         raise UserError(f"{path}: the file has a header but no rows")
     wanted = ["image_link", "group_id", "entity_name"]
@@ -90,12 +95,7 @@ def write_predictions(rows: pd.DataFrame, predictions: list[str], path: str | os
 
 def read_predictions(path: str | os.PathLike) -> pd.DataFrame:
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f"{path}: no such file")
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except pd.errors.EmptyDataError:
-        raise UserError(f"{path}: the file is empty") from None
+    frame = read_csv_text(path)
     missing = [c for c in ("index", "prediction") if c not in frame.columns]
     if missing:
         raise UserError(f"{path}: missing column(s) {', '.join(missing)}")

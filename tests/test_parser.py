@@ -49,6 +49,7 @@ def kinds(text):
         ("Power:12/16/20/24W", {(24.0, "watt")}),
         ('Nisi PURE CLEAR 4"x5.65"', {(4.0, "inch"), (5.65, "inch")}),
         ("3/16 in", {(0.1875, "inch")}),
+        ("8.Ocm/3.15in 9.Scm", {(8.0, "centimetre"), (3.15, "inch"), (9.5, "centimetre")}),
         ("8GB 5GHz 5000mAh 50/60Hz", set()),
         ("M size", set()),
     ],
