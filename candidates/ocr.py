@@ -27,6 +27,8 @@ class OcrSettings:
     det_limit_type: str = "max"  # RapidOCR: "max" shrinks the longest side to det_limit_side, "min" enlarges the shortest
     box_thresh: float = 0.5
     text_score: float = 0.3  # keep low-confidence readings: the ranker sees the confidence as a feature
+    # Both on by default: turning them off (FAST) is 1.7x faster on 40 dev photos, but over all 600 it
+    # loses 2 of 21 height labels and 2 of 33 voltage labels (README, "Throughput").
     use_angle_cls: bool = True
     rotate_tall_boxes: bool = False
     rotation_pass: bool = True  # when a tall box hints at vertical text, read the image turned 90° as well
@@ -41,6 +43,10 @@ class OcrSettings:
 
     def with_changes(self, **changes) -> "OcrSettings":
         return OcrSettings(**{**asdict(self), **changes})
+
+
+# `prodspec predict --fast`: skip the 180° classifier and the turned pass for vertical text
+FAST = {"use_angle_cls": False, "rotation_pass": False}
 
 
 def cuda_available() -> bool:

@@ -12,9 +12,11 @@ from dataset.errors import UserError
 
 
 def _cmd_predict(args) -> None:
+    from candidates.ocr import FAST
     from ranker.pipeline import predict
 
-    result = predict(args.input, args.images, args.output, args.model, args.cache_dir, args.workers)
+    result = predict(args.input, args.images, args.output, args.model, args.cache_dir, args.workers,
+                     ocr_changes=FAST if args.fast else None)
     print(f"{result['rows']} rows, {result['answered']} answered, {result['images']} images in "
           f"{result['seconds']} s ({result['images_per_second']} images/s, {result['ocr_fresh']} newly OCRed)")
     if "strict_f1" in result:
@@ -127,6 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--images", type=Path, required=True)
     p.add_argument("--output", type=Path, required=True)
     p.add_argument("--model", type=Path, default=None, help="model folder (default: the shipped models/)")
+    p.add_argument("--fast", action="store_true",
+                   help="skip the angle classifier and the turned pass for vertical text (1.7x faster OCR, "
+                        "fewer vertical labels)")
     p.add_argument("--cache-dir", **cache)
     p.add_argument("--workers", **workers)
     p.set_defaults(run=_cmd_predict)

@@ -234,14 +234,15 @@ def predict_rows(rows: pd.DataFrame, boxes: dict[str, list[TextBox]], model: Mod
 
 def predict(input_csv: Path, images_dir: Path, output: Path, model_dir: Path | None = None,
             cache_dir: Path | None = None, workers: int | None = None, progress: bool = True,
-            shipped_cache: bool = True) -> dict:
-    """Answer every row; `shipped_cache=False` ignores the repository's OCR snapshot (for cold timings)."""
+            shipped_cache: bool = True, ocr_changes: dict | None = None) -> dict:
+    """Answer every row; `shipped_cache=False` ignores the repository's OCR snapshot (for cold timings),
+    `ocr_changes` overrides the model's OCR settings (`candidates.ocr.FAST`)."""
     started = time.perf_counter()
     model = load_model(model_dir)
     rows = read_rows(input_csv).reset_index(drop=True)
     if not Path(images_dir).is_dir():
         raise UserError(f"{images_dir}: no such folder of images")
-    settings = OcrSettings(**model.meta["ocr_settings"])
+    settings = OcrSettings(**model.meta["ocr_settings"]).with_changes(**(ocr_changes or {}))
     cache = OcrCache(cache_dir) if shipped_cache else OcrCache(cache_dir, shipped_dir=None)
     boxes, ocr_stats = read_boxes(rows, Path(images_dir), settings, cache, workers, progress)
     answers, _, _, _ = predict_rows(rows, boxes, model)

@@ -36,3 +36,15 @@ def test_missing_images_folder_is_one_clear_line(tmp_path):
         capture_output=True, text=True,
     )
     assert done.returncode == 2 and "no such folder of images" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_fast_mode_reads_its_own_shipped_snapshot(tmp_path):
+    output = tmp_path / "fast.csv"
+    done = subprocess.run(
+        [sys.executable, "-m", "dataset.cli", "predict", "--fast", "--input", str(SAMPLE / "sample.csv"),
+         "--images", str(SAMPLE / "images"), "--output", str(output), "--workers", "1"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "0 newly OCRed" in done.stdout
+    assert check_predictions(read_rows(SAMPLE / "sample.csv"), pd.read_csv(output, dtype=str, keep_default_na=False)).ok
