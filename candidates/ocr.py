@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -206,10 +205,6 @@ def boxes_to_json(boxes: list[TextBox]) -> str:
 
 def boxes_from_json(text: str) -> list[TextBox]:
     return [TextBox(t, tuple((float(x), float(y)) for x, y in pts), float(c)) for t, pts, c in json.loads(text)]
-
-
-def default_workers() -> int:
-    return max(1, os.cpu_count() or 1)
 
 
 __all__ = ["OcrSettings", "make_engine", "boxes_to_json", "boxes_from_json", "ENGINES"]

@@ -17,10 +17,6 @@ MAX_PIXELS = 40_000_000
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 
-def image_path(images_dir: str | Path, name: str) -> Path:
-    return Path(images_dir) / name
-
-
 def file_digest(path: str | Path) -> str | None:
     """Hash of the image's bytes (the OCR cache key's first half); None when the file cannot be read."""
     try:

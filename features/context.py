@@ -29,7 +29,7 @@ def words(text: str) -> list[str]:
 def nearest_boxes(boxes: list[TextBox], index: int, k: int = 3) -> list[int]:
     """The k boxes whose centres are closest to box `index`, in letter heights."""
     me = boxes[index]
-    cx, cy, h = (me.left + me.right) / 2, (me.top + me.bottom) / 2, max(me.text_height, 1.0)
+    h = max(me.text_height, 1.0)
     scored = []
     for j, b in enumerate(boxes):
         if j == index:

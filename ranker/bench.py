@@ -112,7 +112,7 @@ def run_bench(labels: Path | None = None, images: Path | None = None, out: Path 
     reasons = loss_reasons(rows, boxes, table, oof["answers"])
     losses = loss_counts(reasons)
     precision_point = _precision_operating_point(rows, oof["tops"], oof["confidence"], 0.95)
-    operating = {"f1 objective": 0.0, f"precision ≥ 0.95 (global)": precision_point["global_threshold"]}
+    operating = {"f1 objective": 0.0, "precision ≥ 0.95 (global)": precision_point["global_threshold"]}
     results = {
         "data": {"labels": str(labels), "images": str(images), "rows": len(rows), "images_count": n_images,
                  "seed": seed, "limit": limit, "cache": note},

@@ -9,7 +9,7 @@ import pytest
 from dataset.check import check_prediction, check_predictions
 from dataset.errors import UserError
 from dataset.evaluate import score_rows, score_table
-from dataset.labels import format_number, format_prediction, parse_label
+from dataset.labels import format_number, parse_label
 from dataset.rows import image_basename, read_rows, write_predictions
 from dataset.units import allowed_units, fix_unit_spelling
 from tests.conftest import write
