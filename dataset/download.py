@@ -76,15 +76,18 @@ def download_images(links: list[str], images_dir: Path, workers: int = 16, repor
             skipped += 1
         else:
             todo.append((link, target))
+    fetched = 0
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = {pool.submit(fetch, link, target, **options): link for link, target in todo}
         for future in tqdm(as_completed(futures), total=len(futures), desc="download", unit="img"):
             if (reason := future.result()) is not None:
                 failures.append((futures[future], reason))
+            else:
+                fetched += 1
     report = report or images_dir / "download_failures.csv"
     with open(report, "w", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(["image_link", "reason"])
         writer.writerows(failures)
-    return {"links": len(unique), "already_present": skipped, "fetched": len(todo) - len([f for f in failures if f[0] in dict(todo)]),
-            "failed": len(failures), "report": str(report)}
+    return {"links": len(unique), "already_present": skipped, "fetched": fetched, "failed": len(failures),
+            "report": str(report)}

@@ -169,13 +169,14 @@ def build_table(
     return table, candidates_by_image
 
 
-def context_sets(rows: pd.DataFrame, boxes_by_image: dict[str, list[TextBox]]) -> list[tuple[set[str], int]]:
+def context_sets(rows: pd.DataFrame, boxes_by_image: dict[str, list[TextBox]],
+                 candidates_by_image: dict[str, list[Candidate]]) -> list[tuple[set[str], int]]:
     """(words in and near the candidate's box, is it right) for every candidate: input to learn_vocabulary."""
     out = []
     for row in rows.to_dict("records"):
         boxes = boxes_by_image.get(row["image_name"], [])
         truth = parse_label(row["entity_value"])
-        for c in parse_boxes(boxes):
+        for c in candidates_by_image.get(row["image_name"], []):
             if c.unit not in allowed_units()[row["entity_name"]]:
                 continue
             context = set(words(boxes[c.boxes[0]].text))

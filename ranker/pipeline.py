@@ -14,6 +14,7 @@ import pandas as pd
 
 from candidates.cache import OcrCache
 from candidates.ocr import OcrSettings
+from candidates.parse import parse_boxes
 from candidates.records import TextBox
 from candidates.run_ocr import ocr_images
 from dataset.check import check_predictions
@@ -129,9 +130,10 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path = DEFAULT_MODEL_DI
     else:
         raise UserError(f"{train_csv}: no such file, and no priors in {model_dir} to reuse")
 
-    vocabulary = learn_vocabulary(context_sets(rows, boxes))
+    candidates = {name: parse_boxes(image_boxes) for name, image_boxes in boxes.items()}
+    vocabulary = learn_vocabulary(context_sets(rows, boxes, candidates))
     features = feature_names(vocabulary)
-    table, _ = build_table(rows, boxes, priors, vocabulary)
+    table, _ = build_table(rows, boxes, priors, vocabulary, candidates)
     n_rows = len(rows)
     folds = image_folds(rows["image_name"], k=k_folds)
     has_positive = np.zeros(n_rows, dtype=bool)
