@@ -65,6 +65,7 @@ def download_images(links: list[str], images_dir: Path, workers: int = 16, repor
     unique = list(dict.fromkeys(links))
     failures: list[tuple[str, str]] = []
     todo = []
+    queued: set[Path] = set()
     skipped = 0
     for link in unique:
         try:
@@ -74,7 +75,8 @@ def download_images(links: list[str], images_dir: Path, workers: int = 16, repor
             continue
         if target.exists() and is_decodable(target):
             skipped += 1
-        else:
+        elif target not in queued:  # two links with one basename are one local image
+            queued.add(target)
             todo.append((link, target))
     fetched = 0
     with ThreadPoolExecutor(max_workers=workers) as pool:
