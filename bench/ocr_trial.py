@@ -63,6 +63,7 @@ def main() -> None:
             "mean_s": round(statistics.fmean(seconds), 3),
         }
         line["recall_per_s"] = round(line["recall"] / line["mean_s"], 3) if line["mean_s"] else None
+        line["recall_per_attribute"] = {k: v["recall"] for k, v in table.items() if k != "overall"}
         report.append(line)
         print(json.dumps(line), flush=True)
     if args.json:
