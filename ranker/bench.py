@@ -33,6 +33,8 @@ from ranker.thresholds import global_floor, tune_thresholds
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT.parent / "shared" / "data" / "dev"
 SAMPLE = ROOT / "dataset" / "sample"
+# mean OCR seconds per dev photo in one worker with the default settings (bench/out/fast_vs_default.json)
+OCR_SECONDS_PER_IMAGE = 3.9
 
 
 def default_data() -> tuple[Path, Path]:
@@ -41,8 +43,8 @@ def default_data() -> tuple[Path, Path]:
     return SAMPLE / "sample_labels.csv", SAMPLE / "images"
 
 
-def _limit_rows(labels: Path, limit: int | None, seed: int) -> Path | None:
-    """A labels file holding the rows of `limit` images picked with a fixed seed (None: use all)."""
+def _limit_rows(labels: Path, limit: int | None, seed: int) -> pd.DataFrame | None:
+    """The rows of `limit` images picked with a fixed seed (None: use all)."""
     if not limit:
         return None
     rows = read_rows(labels, labelled=True)
@@ -55,7 +57,7 @@ def _cold_cache_note(rows: pd.DataFrame, images: Path, settings: OcrSettings, ca
                if (d := file_digest(images / n)) and cache.get(d, settings.fingerprint()) is None]
     if not missing:
         return "OCR cache warm: no image needs OCR"
-    estimate = len(missing) * 2.2 / max(os.cpu_count() or 1, 1) * 1.6
+    estimate = len(missing) * OCR_SECONDS_PER_IMAGE / max(os.cpu_count() or 1, 1)
     return f"{len(missing)} images need OCR: about {estimate / 60:.0f} min on {os.cpu_count()} cores"
 
 

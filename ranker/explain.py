@@ -13,6 +13,7 @@ from candidates.ocr import OcrSettings
 from dataset.errors import UserError
 from dataset.images import load_rgb
 from dataset.units import allowed_units
+from features.build import KINDS
 from ranker.artifacts import load_model
 from ranker.pipeline import predict_rows, read_boxes
 
@@ -74,6 +75,5 @@ def explain(image: Path, entity: str, group: str = "0", output: Path = Path("out
 
     listing = table.head(top)[["score", "value", "unit_name", "unit_allowed", "kind", "confidence"]].copy()
     listing.insert(0, "rank", range(1, len(listing) + 1))
-    listing["kind"] = listing["kind"].map(lambda k: ["single", "range_low", "range_high", "dimension", "multipack",
-                                                     "multipack_total"][int(k)])
+    listing["kind"] = listing["kind"].map(lambda k: KINDS[int(k)])
     return f"answer: {answer}\n" + (listing.to_string(index=False) if len(listing) else "no candidates")

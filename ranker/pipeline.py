@@ -12,7 +12,7 @@ import numpy as np
 import optuna
 import pandas as pd
 
-from candidates.cache import OcrCache
+from candidates.cache import SHIPPED_DIR, OcrCache
 from candidates.ocr import OcrSettings
 from candidates.parse import parse_boxes
 from candidates.records import TextBox
@@ -245,7 +245,7 @@ def predict(input_csv: Path, images_dir: Path, output: Path, model_dir: Path | N
     if not Path(images_dir).is_dir():
         raise UserError(f"{images_dir}: no such folder of images")
     settings = OcrSettings(**model.meta["ocr_settings"]).with_changes(**(ocr_changes or {}))
-    cache = OcrCache(cache_dir) if shipped_cache else OcrCache(cache_dir, shipped_dir=None)
+    cache = OcrCache(cache_dir, shipped_dir=SHIPPED_DIR if shipped_cache else None)
     boxes, ocr_stats = read_boxes(rows, Path(images_dir), settings, cache, workers, progress)
     answers, _, _, _ = predict_rows(rows, boxes, model)
     write_predictions(rows, answers, output)
