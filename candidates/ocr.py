@@ -14,7 +14,7 @@ import numpy as np
 
 from candidates.records import TextBox
 
-OCR_VERSION = 1
+OCR_VERSION = 2  # 2: the detector honours det_limit_side (1.4.4 ignored it in "max" mode)
 ENGINES = ("rapidocr", "easyocr")
 
 
@@ -22,25 +22,34 @@ ENGINES = ("rapidocr", "easyocr")
 class OcrSettings:
     engine: str = "rapidocr"
     max_side: int = 1600  # longest side the image is shrunk to before detection (0 = as is)
-    det_limit_side: int = 960  # the detector's input size (RapidOCR: see det_limit_type; EasyOCR: canvas_size)
+    det_limit_side: int = 1280  # the detector's input size (RapidOCR: see det_limit_type; EasyOCR: canvas_size)
     det_limit_type: str = "max"  # RapidOCR: "max" shrinks the longest side to det_limit_side, "min" enlarges the shortest
+    # recognition still reads its crops from the max_side image, so small print keeps its pixels
     box_thresh: float = 0.5
     text_score: float = 0.3  # keep low-confidence readings: the ranker sees the confidence as a feature
-    # Both on by default: turning them off (FAST) is 1.7x faster on 40 dev photos, but over all 600 it
-    # loses 2 of 21 height labels and 2 of 33 voltage labels (README, "Throughput").
+    # Both on by default: turning them off (FAST) was 1.09x faster end to end on 100 dev photos and loses
+    # vertical labels (2 of 21 heights over the 600 dev photos before; README, "Throughput").
     use_angle_cls: bool = True
-    rotate_tall_boxes: bool = False
     rotation_pass: bool = True  # when a tall box hints at vertical text, read the image turned 90° as well
+    rec_min_width: int = 320  # RapidOCR pads every crop to at least this width (its default: 320, for 48 px high)
     mag_ratio: float = 1.0  # EasyOCR only
     threads: int = 0  # 0 = let the runtime choose
     device: str = "auto"  # auto | cpu | cuda
+    rec_batch: int = 0  # crops per recognition call; 0 = 3 on CPU (bigger batches pad more), 32 on CUDA
+    memory_arena: bool = True  # ONNX Runtime's CPU arena (rapidocr turns it off): same outputs, faster
 
     def fingerprint(self) -> str:
-        stable = {k: v for k, v in asdict(self).items() if k not in ("threads", "device")}
+        """The half of the cache key that says what produced the boxes; speed-only knobs stay out.
+
+        rec_batch can change a reading in rare cases (a batch's crops are padded to its widest), too
+        little to make every cached image stale when only the batch size differs.
+        """
+        speed_only = ("threads", "device", "rec_batch", "memory_arena")
+        stable = {k: v for k, v in asdict(self).items() if k not in speed_only}
         stable["ocr_version"] = OCR_VERSION
         return hashlib.sha1(json.dumps(stable, sort_keys=True).encode()).hexdigest()[:12]
 
-    def with_changes(self, **changes) -> "OcrSettings":
+    def with_changes(self, **changes) -> OcrSettings:
         return OcrSettings(**{**asdict(self), **changes})
 
 
@@ -86,10 +95,49 @@ class RapidOcrEngine:
             det_use_cuda=cuda,
             cls_use_cuda=cuda,
             rec_use_cuda=cuda,
-            rec_batch_num=16,
+            rec_batch_num=settings.rec_batch or (32 if cuda else 3),
+            rec_img_shape=[3, 48, settings.rec_min_width],
             intra_op_num_threads=threads,
             inter_op_num_threads=1 if threads > 0 else -1,
         )
+        self._honour_det_limit()
+        if settings.memory_arena:
+            self._use_memory_arena(threads)
+
+    def _use_memory_arena(self, threads: int) -> None:
+        """Reload the three ONNX sessions with ONNX Runtime's CPU memory arena, which rapidocr turns off.
+
+        Every crop batch has a new shape; without the arena each run allocates afresh. Same outputs, and
+        recognition is about 1.3-1.5x faster on one core (bench/out/ocr_levers.json).
+        """
+        import onnxruntime
+
+        for wrapper in (self._ocr.text_det.infer, self._ocr.text_cls.infer, self._ocr.text_rec.session):
+            old = wrapper.session
+            options = onnxruntime.SessionOptions()
+            options.log_severity_level = 3
+            options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+            options.enable_cpu_mem_arena = True
+            if threads > 0:
+                options.intra_op_num_threads = threads
+                options.inter_op_num_threads = 1
+            providers = old.get_providers()
+            provider_options = old.get_provider_options()
+            wrapper.session = onnxruntime.InferenceSession(
+                old._model_path, options, providers=providers,
+                provider_options=[provider_options.get(name, {}) for name in providers],
+            )
+
+    def _honour_det_limit(self) -> None:
+        """rapidocr-onnxruntime 1.4.4 swaps det_limit_side for 960/1500/2000 by image size in "max" mode.
+
+        So a 1600 px photo was detected at 1600 px (1.6 s on one core against 0.25 s at 960): pin the size asked for.
+        """
+        from rapidocr_onnxruntime.ch_ppocr_det.utils import DetPreProcess
+
+        det = self._ocr.text_det
+        pinned = DetPreProcess(self.settings.det_limit_side, self.settings.det_limit_type, det.mean, det.std)
+        det.get_preprocess = lambda _longest_side: pinned
 
     def read(self, image: np.ndarray) -> list[TextBox]:
         bgr = np.ascontiguousarray(image[:, :, ::-1])
@@ -99,53 +147,37 @@ class RapidOcrEngine:
             for points, text, score in (result or [])
             if str(text).strip()
         ]
-        if self.settings.rotate_tall_boxes:
-            boxes = self._reread_tall_boxes(bgr, boxes)
-        if self.settings.rotation_pass and any(b.height > 1.3 * b.width for b in boxes):
-            boxes += self._turned_pass(bgr)
+        tall = [b for b in boxes if b.height > 1.3 * b.width]
+        if self.settings.rotation_pass and tall:
+            boxes += self._turned_pass(bgr, tall)
         return boxes
 
-    def _turned_pass(self, bgr: np.ndarray) -> list[TextBox]:
-        """Read the image turned 90° clockwise; keep the lines with a digit that were vertical in the original.
+    def _turned_pass(self, bgr: np.ndarray, tall: list[TextBox]) -> list[TextBox]:
+        """Read the strip around the tall boxes turned 90° clockwise; keep the vertical lines with a digit.
 
         The detector cuts vertical text into fragments, so re-reading tall boxes alone does not recover it.
+        Reading only the strip that holds them, not the whole image, costs a fraction of a second pass.
         Text that ran top-to-bottom comes out upside down and is flipped back by the angle classifier.
         """
-        height = bgr.shape[0]
-        turned = np.ascontiguousarray(np.rot90(bgr, k=-1))
+        pad = max(b.width for b in tall)
+        x0 = max(int(min(b.left for b in tall) - pad), 0)
+        x1 = min(int(max(b.right for b in tall) + pad) + 1, bgr.shape[1])
+        y0 = max(int(min(b.top for b in tall) - pad), 0)
+        y1 = min(int(max(b.bottom for b in tall) + pad) + 1, bgr.shape[0])
+        strip = bgr[y0:y1, x0:x1]
+        turned = np.ascontiguousarray(np.rot90(strip, k=-1))
         result, _ = self._ocr(turned, use_cls=True)
         out = []
         for points, text, score in result or []:
             text = str(text)
             if not any(ch.isdigit() for ch in text):
                 continue
-            original = tuple((float(y), float(height - 1 - x)) for x, y in points)
+            original = tuple((x0 + float(y), y0 + float(strip.shape[0] - 1 - x)) for x, y in points)
             # the turned box's top-left corner is the original's bottom-left: start the polygon there
             original = original[1:] + original[:1]
             box = TextBox(text, original, float(score))
             if box.height > 1.3 * box.width:
                 out.append(box)
-        return out
-
-    def _reread_tall_boxes(self, bgr: np.ndarray, boxes: list[TextBox]) -> list[TextBox]:
-        """Vertical labels (a drawing's height) come out as tall boxes: read them turned the other way too.
-
-        PP-OCR already turns a tall crop by 90° one way; the other way is read here and the more
-        confident reading kept.
-        """
-        out = []
-        for box in boxes:
-            if box.height > 1.5 * box.width and box.height > 20:
-                x0, y0 = max(int(box.left), 0), max(int(box.top), 0)
-                crop = bgr[y0 : int(box.bottom) + 1, x0 : int(box.right) + 1]
-                if crop.size:
-                    turned = np.ascontiguousarray(np.rot90(crop, k=1))
-                    result, _ = self._ocr(turned, use_det=False, use_cls=False)
-                    if result:
-                        text, score = result[0][0], float(result[0][1])
-                        if score > box.confidence and str(text).strip():
-                            box = TextBox(str(text), box.points, score)
-            out.append(box)
         return out
 
 
@@ -182,7 +214,7 @@ class EasyOcrEngine:
             mag_ratio=s.mag_ratio,
             text_threshold=0.7,
             low_text=0.4,
-            rotation_info=[90, 270] if s.rotate_tall_boxes else None,
+            rotation_info=[90, 270] if s.rotation_pass else None,
         )
         return [
             TextBox(str(text), tuple((float(x), float(y)) for x, y in points), float(score))
@@ -207,4 +239,4 @@ def boxes_from_json(text: str) -> list[TextBox]:
     return [TextBox(t, tuple((float(x), float(y)) for x, y in pts), float(c)) for t, pts, c in json.loads(text)]
 
 
-__all__ = ["OcrSettings", "make_engine", "boxes_to_json", "boxes_from_json", "ENGINES"]
+__all__ = ["ENGINES", "OcrSettings", "boxes_from_json", "boxes_to_json", "make_engine"]

@@ -46,6 +46,7 @@ CONFUSIONS: list[tuple[re.Pattern, str]] = [
     (re.compile(r"(?<![A-Za-z\d])S(?=\d\d)"), "5"),  # S00g → 500g
     (re.compile(r"(?<=\d)\s?0[zZ]\b"), " oz"),  # 16 0z → 16 oz
     (re.compile(r"(?<=\d)\s?I[bB](?=[sS]?\b)"), " lb"),  # 5 Ib → 5 lb
+    (re.compile(r"(?<=\d)1[bB](?=[sS]?\b)"), " lb"),  # (6.61b) → 6.6 lb: "b" alone is no unit
     (re.compile(r"(?<=\d)\s?[*](?![\s*]*\d)"), '"'),  # 12* → 12" (a star read for an inch mark)
     (re.compile(r"(?<=\d)\s?m[I|](?![a-z])"), " ml"),  # 200 mI → 200 ml
     (re.compile(r"(\d\s?(?:kg|g|ml|mL|cl|l|L))e\b"), r"\1 e"),  # 350ge: the ℮ (estimated) mark read as e

@@ -60,7 +60,7 @@ def numeric_match(prediction: str, truth: str) -> bool:
 
 
 def score_rows(truths: list[str], predictions: list[str]) -> Score:
-    counts = dict(rows=len(truths), answered=0, strict_tp=0, numeric_tp=0, strict_fp=0, numeric_fp=0, fn=0)
+    counts = {"rows": len(truths), "answered": 0, "strict_tp": 0, "numeric_tp": 0, "strict_fp": 0, "numeric_fp": 0, "fn": 0}
     for truth, prediction in zip(truths, predictions, strict=True):
         truth, prediction = (truth or "").strip(), (prediction or "").strip()
         if not prediction:

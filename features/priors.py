@@ -51,7 +51,7 @@ def build_priors(train_csv: str | Path, exclude_index: set[int] | None = None) -
                 plain_style[f"{group}|{entity}|{label.unit}"][style] += 1
     return {
         "source_sha1": hashlib.sha1(Path(train_csv).read_bytes()).hexdigest(),
-        "rows": int(len(frame)),
+        "rows": len(frame),
         "unit_share": {k: _shares(c) for k, c in units.items()},
         "group_unit_share": {k: _shares(c) for k, c in group_units.items() if sum(c.values()) >= MIN_GROUP_ROWS},
         "value_quantiles": {
@@ -85,7 +85,7 @@ class Priors:
         self.doc = document
 
     @classmethod
-    def load(cls, path: str | Path) -> "Priors":
+    def load(cls, path: str | Path) -> Priors:
         return cls(json.loads(Path(path).read_text()))
 
     def save(self, path: str | Path) -> None:

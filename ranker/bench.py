@@ -24,9 +24,9 @@ from dataset.rows import read_rows, write_atomically
 from features.build import build_table
 from ranker import figures
 from ranker.artifacts import load_model
+from ranker.lambdarank import score
 from ranker.losses import loss_counts, loss_reasons
 from ranker.pipeline import read_boxes, train
-from ranker.lambdarank import score
 from ranker.report import score_lines
 from ranker.thresholds import global_floor, tune_thresholds
 
@@ -162,14 +162,14 @@ def render_report(results: dict, report: dict) -> str:
     speed = results["speed"]
     lines = [
         "# prodspec bench", "",
-        f"Data: {results['data']['rows']} rows, {results['data']['images_count']} images ({results['data']['labels']}); "
-        f"seed {results['data']['seed']}; {results['data']['cache']}.",
+        (f"Data: {results['data']['rows']} rows, {results['data']['images_count']} images ({results['data']['labels']}); "
+        f"seed {results['data']['seed']}; {results['data']['cache']}."),
         "All scores are out-of-fold (image-grouped 5-fold cross-validation).", "",
         "## F1 per attribute (strict = official string equality; numeric = same unit and value)", "", "```",
         *score_lines(report), "```", "",
-        f"Top-1 accuracy where a right candidate exists: {results['top1_accuracy_where_possible']:.3f}. "
+        (f"Top-1 accuracy where a right candidate exists: {results['top1_accuracy_where_possible']:.3f}. "
         f"Objective `{results['objective']}`, thresholds {results['thresholds']}, prior fallback "
-        f"{'on' if results['fallback'] else 'off'}.", "",
+        f"{'on' if results['fallback'] else 'off'}."), "",
         "![F1 per attribute](f1_per_attribute.png)", "",
         "## Candidate recall (the ceiling the candidates allow)", "", "| attribute | rows | recall |", "|---|---:|---:|",
         *[f"| {k} | {v['rows']} | {v['recall']:.3f} |" for k, v in results["candidate_recall"].items()], "",
@@ -177,15 +177,15 @@ def render_report(results: dict, report: dict) -> str:
         "## Where answers were lost", "", "| reason | rows |", "|---|---:|",
         *[f"| {k} | {v} |" for k, v in results["losses"].items()], "", "![losses](losses.png)", "",
         "## Abstention", "",
-        f"Catalogue objective (precision ≥ {results['precision_objective']['min_precision']}): answers "
+        (f"Catalogue objective (precision ≥ {results['precision_objective']['min_precision']}): answers "
         f"{results['precision_objective']['answered_rate']:.3f} of rows at precision "
-        f"{results['precision_objective']['precision']} ({results['precision_objective']['note']}).", "",
+        f"{results['precision_objective']['precision']} ({results['precision_objective']['note']})."), "",
         "![precision, recall and F1 against the threshold](threshold_curve.png)", "",
         "## Speed", "",
-        f"{speed['cores']} CPU cores, GPU used: {speed['gpu']}. OCR median seconds per image "
+        (f"{speed['cores']} CPU cores, GPU used: {speed['gpu']}. OCR median seconds per image "
         f"{speed['ocr_seconds_median']} (p90 {speed['ocr_seconds_p90']}); OCR {speed['ocr_images_per_s']} images/s "
         f"per worker; parsing + features {speed['parse_features_images_per_s']} images/s; ranking "
-        f"{speed['ranking_images_per_s']} images/s. {speed['ocr_note']}.", "",
+        f"{speed['ranking_images_per_s']} images/s. {speed['ocr_note']}."), "",
         "![OCR seconds per image](ocr_seconds.png)", "",
     ]
     return "\n".join(lines)

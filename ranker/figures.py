@@ -7,8 +7,8 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
 SYSTEM_COLOURS = {"ranker": "#2b6cb0", "baseline": "#a0aec0", "oracle": "#38a169"}
 

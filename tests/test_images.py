@@ -52,7 +52,7 @@ def test_exif_orientation_is_applied(tmp_path):
 
 
 def test_pixel_cap_refuses_decompression_bombs(tmp_path, monkeypatch):
-    import dataset.images as images
+    from dataset import images
 
     path = save(Image.new("RGB", (300, 300)), tmp_path / "big.png")
     monkeypatch.setattr(images, "MAX_PIXELS", 10_000)

@@ -28,8 +28,27 @@ def test_rendered_label_with_a_rotated_height(tmp_path):
     plain = quantities(make_engine(OcrSettings(threads=2).with_changes(**FAST)).read(load_rgb(path)))
     assert {(500.0, "gram"), (230.0, "volt"), (1200.0, "watt")} <= plain
     assert (12.5, "centimetre") not in plain  # the detector cuts vertical text into fragments
-    turned = quantities(make_engine(OcrSettings(threads=2)).read(load_rgb(path)))
-    assert {(500.0, "gram"), (230.0, "volt"), (1200.0, "watt"), (12.5, "centimetre")} <= turned
+    boxes = make_engine(OcrSettings(threads=2)).read(load_rgb(path))
+    assert {(500.0, "gram"), (230.0, "volt"), (1200.0, "watt"), (12.5, "centimetre")} <= quantities(boxes)
+    # the turned strip's box comes back in the photo's coordinates: upright, at the left edge
+    height_box = next(b for b in boxes if "12.5" in b.text)
+    assert height_box.right < 110 and height_box.height > 2 * height_box.width
+
+
+def test_detector_size_is_honoured(tmp_path):
+    # 16 px letters on a 1600 px photo: legible at a 1280 px detector, about 3 px (lost) at 320 px
+    path = render_label(tmp_path / "wide.jpg", ["NET WT 500g"], size=(1600, 1000), font_size=16)
+    assert (500.0, "gram") in quantities(make_engine(OcrSettings(threads=2)).read(load_rgb(path)))
+    small = make_engine(OcrSettings(threads=2, det_limit_side=320)).read(load_rgb(path))
+    assert (500.0, "gram") not in quantities(small)
+
+
+def test_memory_arena_changes_speed_not_readings():
+    image = load_rgb(FIXTURES / "dimension_drawing.jpg")
+    with_arena = make_engine(OcrSettings(threads=2)).read(image)
+    without = make_engine(OcrSettings(threads=2, memory_arena=False)).read(image)
+    assert [(b.text, b.points) for b in with_arena] == [(b.text, b.points) for b in without]
+    assert OcrSettings(memory_arena=False, rec_batch=16).fingerprint() == OcrSettings().fingerprint()
 
 
 def test_real_dimension_drawing(rapid):

@@ -34,6 +34,7 @@ def kinds(text):
         ("5O0g", {(500.0, "gram")}),
         ("l00ml", {(100.0, "millilitre")}),
         ("5 Ib", {(5.0, "pound")}),
+        ("NETWT.3kg（6.61b)", {(3.0, "kilogram"), (6.6, "pound")}),
         ("16 0z", {(16.0, "ounce"), (16.0, "fluid ounce")}),
         ('5 1/2"', {(5.5, "inch")}),
         ("1/2 in", {(0.5, "inch")}),

@@ -1,0 +1,78 @@
+"""Time RapidOCR's speed levers one at a time on the same real photos: one process, one thread, no cache.
+
+    python -m bench.ocr_levers --limit 30
+
+Each line adds one lever to the line before, from rapidocr-onnxruntime's own behaviour (the detector run
+at up to 2000 px, no memory arena, recognition batches of 16) to today's default. Seconds are the mean
+of `engine.read` per image (decode excluded); recall is over the rows of those photos. On 30 photos the
+recall moves by a row or two between settings: `bench.ocr_trial --limit 600` is the quality check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from candidates.ocr import OcrSettings, make_engine
+from candidates.parse import parse_boxes
+from candidates.recall import recall_table
+from dataset.images import load_rgb
+from dataset.rows import read_rows
+
+LEVERS = [
+    ("rapidocr as shipped: detector at the photo's size (1600 px), no arena, batches of 16",
+     {"det_limit_side": 1600, "memory_arena": False, "rec_batch": 16}),
+    ("+ detector at 960 px (recognition still reads the 1600 px photo)", {"memory_arena": False, "rec_batch": 16}),
+    ("+ ONNX Runtime memory arena", {"rec_batch": 16}),
+    ("+ recognition batches of 3 (default)", {}),
+    ("+ crops padded to 160 px, not 320", {"rec_min_width": 160}),
+    ("fast: no angle classifier, no turned pass", {"use_angle_cls": False, "rotation_pass": False}),
+]
+
+
+def time_setting(settings: OcrSettings, images: list[Path]) -> tuple[float, dict[str, list]]:
+    engine = make_engine(settings)
+    engine.read(load_rgb(images[0], max_side=settings.max_side))  # first call allocates: not timed
+    seconds, candidates = 0.0, {}
+    for path in images:
+        image = load_rgb(path, max_side=settings.max_side)
+        started = time.perf_counter()
+        boxes = engine.read(image)
+        seconds += time.perf_counter() - started
+        candidates[path.name] = parse_boxes(boxes)
+    return seconds / len(images), candidates
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--labels", type=Path, default=Path("../shared/data/dev/labels.csv"))
+    parser.add_argument("--images", type=Path, default=Path("../shared/data/dev/images"))
+    parser.add_argument("--limit", type=int, default=30)
+    parser.add_argument("--json", type=Path, default=Path("bench/out/ocr_levers.json"))
+    args = parser.parse_args()
+    rows = read_rows(args.labels, labelled=True)
+    names = sorted(pd.Series(sorted(set(rows["image_name"]))).sample(frac=1.0, random_state=0)[: args.limit])
+    rows = rows[rows["image_name"].isin(set(names))]
+    images = [args.images / name for name in names]
+    report = []
+    for label, changes in LEVERS:
+        settings = OcrSettings(threads=1).with_changes(**changes)
+        mean_s, candidates = time_setting(settings, images)
+        recall = recall_table(rows, [candidates[n] for n in rows["image_name"]])["overall"]["recall"]
+        line = {"lever": label, "settings": changes, "images": len(images), "mean_s_per_image_one_core": round(mean_s, 3),
+                "candidate_recall": recall}
+        report.append(line)
+        print(json.dumps(line), flush=True)
+    base = report[0]["mean_s_per_image_one_core"]
+    for line in report:
+        line["speedup_vs_shipped"] = round(base / line["mean_s_per_image_one_core"], 2)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()
