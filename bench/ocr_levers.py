@@ -2,9 +2,9 @@
 
     python -m bench.ocr_levers --limit 30
 
-The first four lines each add one lever to the line before, from rapidocr-onnxruntime's own behaviour
-(the detector run at the photo's size up to 2000 px, no memory arena, recognition batches of 16) to
-today's default; the others change one thing in the default. Seconds are the mean of `engine.read` per
+The first six lines each add one lever to the line before, from rapidocr-onnxruntime's own behaviour
+(ONNX Runtime, the detector run at the photo's size up to 2000 px, no memory arena, recognition batches
+of 16) to today's default; the others change one thing in the default. Seconds are the mean of `engine.read` per
 image (decode excluded); recall is over the rows of those photos. On 30 photos recall moves by a row
 or two between settings: `bench.ocr_trial --limit 600` is the quality check.
 """
@@ -25,11 +25,14 @@ from dataset.images import load_rgb
 from dataset.rows import read_rows
 
 LEVERS = [
-    ("rapidocr as shipped: detector at the photo's size (1600 px), no arena, batches of 16",
-     {"det_limit_side": 1600, "memory_arena": False, "rec_batch": 16}),
-    ("+ detector at 1280 px (recognition still reads the 1600 px photo)", {"memory_arena": False, "rec_batch": 16}),
-    ("+ ONNX Runtime memory arena", {"rec_batch": 16}),
-    ("+ recognition batches of 3: the default", {}),
+    ("rapidocr as shipped: ONNX Runtime, detector at the photo's size (1600 px), no arena, batches of 16",
+     {"runtime": "onnxruntime", "det_limit_side": 1600, "memory_arena": False, "rec_batch": 16}),
+    ("+ detector at 1280 px (recognition still reads the 1600 px photo)",
+     {"runtime": "onnxruntime", "memory_arena": False, "rec_batch": 16}),
+    ("+ ONNX Runtime memory arena", {"runtime": "onnxruntime", "rec_batch": 16}),
+    ("+ recognition batches of 3", {"runtime": "onnxruntime"}),
+    ("+ OpenVINO instead of ONNX Runtime, f32", {"precision": "f32"}),
+    ("+ OpenVINO in bf16: the default", {}),
     ("default, crops padded to 160 px, not 320", {"rec_min_width": 160}),
     ("default, detector at 960 px", {"det_limit_side": 960}),
     ("default, no angle classifier, no turned pass (--fast)", {"use_angle_cls": False, "rotation_pass": False}),

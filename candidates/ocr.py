@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from candidates.records import TextBox
+from candidates.runtimes import load_models
 
 OCR_VERSION = 2  # 2: the detector honours det_limit_side (1.4.4 ignored it in "max" mode)
 ENGINES = ("rapidocr", "easyocr")
@@ -22,7 +23,7 @@ ENGINES = ("rapidocr", "easyocr")
 class OcrSettings:
     engine: str = "rapidocr"
     max_side: int = 1600  # longest side the image is shrunk to before detection (0 = as is)
-    det_limit_side: int = 1280  # the detector's input size (RapidOCR: see det_limit_type; EasyOCR: canvas_size)
+    det_limit_side: int = 1600  # the detector's input size (RapidOCR: see det_limit_type; EasyOCR: canvas_size)
     det_limit_type: str = "max"  # RapidOCR: "max" shrinks the longest side to det_limit_side, "min" enlarges the shortest
     # recognition still reads its crops from the max_side image, so small print keeps its pixels
     box_thresh: float = 0.5
@@ -38,36 +39,49 @@ class OcrSettings:
     threads: int = 0  # 0 = let the runtime choose
     device: str = "auto"  # auto | cpu | cuda
     rec_batch: int = 0  # crops per recognition call; 0 = 3 on CPU (bigger batches pad more), 32 on CUDA
-    memory_arena: bool = True  # ONNX Runtime's CPU arena (rapidocr turns it off): same outputs, faster
+    # RapidOCR: where its models run on CPU (candidates/runtimes.py); CUDA always runs in ONNX Runtime
+    runtime: str = "openvino"
+    precision: str = "bf16"  # OpenVINO only: bf16 where the CPU has it natively, else OpenVINO runs f32
+    memory_arena: bool = True  # ONNX Runtime only; False keeps rapidocr's own sessions (arena off, slower)
 
     def fingerprint(self) -> str:
-        """The half of the cache key that says what produced the boxes; speed-only knobs stay out.
+        """The half of the cache key that says what produced the boxes (as run here); speed-only knobs stay out.
 
         rec_batch can change a reading in rare cases (a batch's crops are padded to its widest), too
         little to make every cached image stale when only the batch size differs.
         """
         speed_only = ("threads", "device", "rec_batch", "memory_arena")
-        stable = {k: v for k, v in asdict(self).items() if k not in speed_only}
+        stable = {k: v for k, v in asdict(self.as_run()).items() if k not in speed_only}
         stable["ocr_version"] = OCR_VERSION
         return hashlib.sha1(json.dumps(stable, sort_keys=True).encode()).hexdigest()[:12]
 
     def with_changes(self, **changes) -> OcrSettings:
         return OcrSettings(**{**asdict(self), **changes})
 
+    def as_run(self) -> OcrSettings:
+        """The settings as they will run here: on CUDA RapidOCR's models run in ONNX Runtime, in f32.
+
+        The cache key is taken from these, so it names the runtime that produced the boxes.
+        """
+        run = self
+        if self.engine == "rapidocr" and self.runtime != "onnxruntime" and _use_cuda(self):
+            run = run.with_changes(runtime="onnxruntime")
+        if run.runtime == "onnxruntime" and run.precision != "f32":
+            run = run.with_changes(precision="f32")  # ONNX Runtime runs these models in f32 only
+        return run
+
 
 # `prodspec predict --fast`: skip the 180° classifier and the turned pass for vertical text
 FAST = {"use_angle_cls": False, "rotation_pass": False}
 
 
-def cuda_available() -> bool:
+def cuda_available(engine: str = "rapidocr") -> bool:
+    """Whether the engine's own runtime sees a GPU: ONNX Runtime's CUDA provider for RapidOCR, torch for EasyOCR."""
     try:
-        import onnxruntime
+        if engine == "rapidocr":
+            import onnxruntime
 
-        if "CUDAExecutionProvider" in onnxruntime.get_available_providers():
-            return True
-    except ImportError:
-        pass
-    try:
+            return "CUDAExecutionProvider" in onnxruntime.get_available_providers()
         import torch
 
         return torch.cuda.is_available()
@@ -76,7 +90,7 @@ def cuda_available() -> bool:
 
 
 def _use_cuda(settings: OcrSettings) -> bool:
-    return settings.device == "cuda" or (settings.device == "auto" and cuda_available())
+    return settings.device == "cuda" or (settings.device == "auto" and cuda_available(settings.engine))
 
 
 def _is_tall(box: TextBox) -> bool:
@@ -108,33 +122,11 @@ class RapidOcrEngine:
             inter_op_num_threads=1 if threads > 0 else -1,
         )
         self._honour_det_limit()
-        if settings.memory_arena:
-            self._use_memory_arena(threads)
-
-    def _use_memory_arena(self, threads: int) -> None:
-        """Reload the three ONNX sessions with ONNX Runtime's CPU memory arena, which rapidocr turns off.
-
-        Every crop batch has a new shape; without the arena each run allocates afresh. Same outputs, and
-        1.55x less time per photo on one core (2.83 s against 1.82 s, bench/out/ocr_levers.json).
-        The cost is loading each model twice when an engine starts (rapidocr builds its own sessions).
-        """
-        import onnxruntime
-
-        for wrapper in (self._ocr.text_det.infer, self._ocr.text_cls.infer, self._ocr.text_rec.session):
-            old = wrapper.session
-            options = onnxruntime.SessionOptions()
-            options.log_severity_level = 3
-            options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-            options.enable_cpu_mem_arena = True
-            if threads > 0:
-                options.intra_op_num_threads = threads
-                options.inter_op_num_threads = 1
-            providers = old.get_providers()
-            provider_options = old.get_provider_options()
-            wrapper.session = onnxruntime.InferenceSession(
-                old._model_path, options, providers=providers,
-                provider_options=[provider_options.get(name, {}) for name in providers],
-            )
+        if settings.runtime != "onnxruntime" or settings.memory_arena:
+            models = load_models(settings.runtime, settings.precision, threads, cuda)
+            self._ocr.text_det.infer = models["Det"]
+            self._ocr.text_cls.infer = models["Cls"]
+            self._ocr.text_rec.session = models["Rec"]
 
     def _honour_det_limit(self) -> None:
         """rapidocr-onnxruntime 1.4.4 swaps det_limit_side for 960/1500/2000 by image size in "max" mode.
@@ -232,6 +224,7 @@ class EasyOcrEngine:
 
 
 def make_engine(settings: OcrSettings):
+    settings = settings.as_run()
     if settings.engine == "rapidocr":
         return RapidOcrEngine(settings)
     if settings.engine == "easyocr":

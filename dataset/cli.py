@@ -42,7 +42,7 @@ def _cmd_ocr(args) -> None:
     from ranker.pipeline import read_boxes
 
     rows = read_rows(args.input)
-    settings = OcrSettings(engine=args.engine)
+    settings = OcrSettings(engine=args.engine, runtime=args.runtime)
     cache = OcrCache(args.cache_dir)
     boxes, stats = read_boxes(rows, args.images, settings, cache, args.workers)
     print(f"{stats['images']} images, {stats['ocr_fresh']} newly read, "
@@ -117,6 +117,7 @@ def _cmd_sample(args) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     from candidates.ocr import ENGINES
+    from candidates.runtimes import RUNTIMES
 
     parser = argparse.ArgumentParser(prog="prodspec", description="Product attribute values from product photos.")
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -153,6 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", type=Path, required=True)
     p.add_argument("--images", type=Path, required=True)
     p.add_argument("--engine", choices=ENGINES, default="rapidocr")
+    p.add_argument("--runtime", choices=RUNTIMES, default="openvino",
+                   help="where RapidOCR's models run on CPU (CUDA always uses ONNX Runtime)")
     p.add_argument("--export", type=Path, default=None, help="also write these images' OCR as a Parquet snapshot")
     p.add_argument("--cache-dir", **cache)
     p.add_argument("--workers", **workers)

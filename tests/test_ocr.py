@@ -36,7 +36,7 @@ def test_rendered_label_with_a_rotated_height(tmp_path):
 
 
 def test_detector_size_is_honoured(tmp_path):
-    # 16 px letters on a 1600 px photo: legible at a 1280 px detector, about 3 px (lost) at 320 px
+    # 16 px letters on a 1600 px photo: legible at the default detector size, about 3 px (lost) at 320 px
     path = render_label(tmp_path / "wide.jpg", ["NET WT 500g"], size=(1600, 1000), font_size=16)
     assert (500.0, "gram") in quantities(make_engine(OcrSettings(threads=2)).read(load_rgb(path)))
     small = make_engine(OcrSettings(threads=2, det_limit_side=320)).read(load_rgb(path))
@@ -45,10 +45,28 @@ def test_detector_size_is_honoured(tmp_path):
 
 def test_memory_arena_changes_speed_not_readings():
     image = load_rgb(FIXTURES / "dimension_drawing.jpg")
-    with_arena = make_engine(OcrSettings(threads=2)).read(image)
-    without = make_engine(OcrSettings(threads=2, memory_arena=False)).read(image)
+    ort = OcrSettings(threads=2, runtime="onnxruntime")
+    with_arena = make_engine(ort).read(image)
+    without = make_engine(ort.with_changes(memory_arena=False)).read(image)
     assert [(b.text, b.points) for b in with_arena] == [(b.text, b.points) for b in without]
-    assert OcrSettings(memory_arena=False, rec_batch=16).fingerprint() == OcrSettings().fingerprint()
+    assert ort.with_changes(memory_arena=False, rec_batch=16).fingerprint() == ort.fingerprint()
+
+
+def test_openvino_f32_reads_as_onnxruntime_does():
+    image = load_rgb(FIXTURES / "dimension_drawing.jpg")
+    ort = make_engine(OcrSettings(threads=2, runtime="onnxruntime")).read(image)
+    openvino = make_engine(OcrSettings(threads=2, runtime="openvino", precision="f32")).read(image)
+    assert [b.text for b in openvino] == [b.text for b in ort]
+
+
+def test_runtime_and_precision_are_part_of_the_cache_key():
+    keys = {OcrSettings(runtime=r, precision=p).fingerprint() for r, p in
+            [("openvino", "bf16"), ("openvino", "f32"), ("onnxruntime", "f32")]}
+    assert len(keys) == 3
+    # ONNX Runtime runs these models in f32 whatever precision is asked for
+    assert OcrSettings(runtime="onnxruntime", precision="bf16").fingerprint() == OcrSettings(runtime="onnxruntime").fingerprint()
+    with pytest.raises(ValueError, match="unknown OCR runtime"):
+        make_engine(OcrSettings(runtime="tensorrt"))
 
 
 def test_real_dimension_drawing(rapid):
