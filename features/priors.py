@@ -3,7 +3,8 @@
 - unit shares per attribute and per (group, attribute): which unit labels are written in;
 - value quantiles per (attribute, unit): where a candidate's value falls among real labels;
 - the most common label per (group, attribute): a fallback answer when a photo offers no candidate;
-- written-form habits: how often an integer value is written `500` rather than `500.0`.
+- written-form habits: how often an integer value is written `500` rather than `500.0`;
+- value popularity per (attribute, unit): how many labels carry exactly this value (round sizes recur).
 Rows that are also dev rows can be left out (`exclude_index`) so the dev evaluation is not flattered.
 """
 
@@ -21,6 +22,7 @@ from dataset.labels import parse_label
 
 QUANTILES = np.linspace(0, 1, 21)
 MIN_GROUP_ROWS = 5
+MIN_VALUE_COUNT = 3  # rarer values are left out of the popularity table (it ships in models/)
 
 
 def build_priors(train_csv: str | Path, exclude_index: set[int] | None = None) -> dict:
@@ -31,6 +33,7 @@ def build_priors(train_csv: str | Path, exclude_index: set[int] | None = None) -
     units: dict[str, Counter] = defaultdict(Counter)
     group_units: dict[str, Counter] = defaultdict(Counter)
     values: dict[str, list[float]] = defaultdict(list)
+    value_counts: dict[str, Counter] = defaultdict(Counter)
     group_values: dict[str, Counter] = defaultdict(Counter)
     plain_style: dict[str, Counter] = defaultdict(Counter)
     group_rows: Counter = Counter()
@@ -42,6 +45,8 @@ def build_priors(train_csv: str | Path, exclude_index: set[int] | None = None) -
         units[entity][label.unit] += 1
         group_units[f"{group}|{entity}"][label.unit] += 1
         values[f"{entity}|{label.unit}"].extend(label.values)
+        for value in label.values:
+            value_counts[f"{entity}|{label.unit}"][_value_key(value)] += 1
         if len(label.values) == 1:
             group_values[f"{group}|{entity}"][text.strip()] += 1
             if float(label.values[0]).is_integer():
@@ -70,7 +75,16 @@ def build_priors(train_csv: str | Path, exclude_index: set[int] | None = None) -
             if c["plain"] + c["decimal"] >= MIN_GROUP_ROWS
         },
         "group_rows": {g: n for g, n in group_rows.items() if n >= MIN_GROUP_ROWS},
+        "value_share": {
+            k: {v: round(n / sum(c.values()), 5) for v, n in c.items() if n >= MIN_VALUE_COUNT}
+            for k, c in value_counts.items()
+            if sum(c.values()) >= 20
+        },
     }
+
+
+def _value_key(value: float) -> str:
+    return f"{float(value):.6g}"
 
 
 def _shares(counter: Counter) -> dict[str, float]:
@@ -104,6 +118,11 @@ class Priors:
         if not quantiles or value <= 0:
             return float("nan")
         return float(np.interp(np.log10(value), quantiles, QUANTILES, left=-0.05, right=1.05))
+
+    def value_share(self, entity: str, unit: str, value: float) -> float:
+        """Share of train labels of this attribute and unit with exactly this value (NaN if the pair is unseen)."""
+        table = self.doc.get("value_share", {}).get(f"{entity}|{unit}")
+        return table.get(_value_key(value), 0.0) if table is not None else float("nan")
 
     def group_top_value(self, group: str, entity: str) -> tuple[str, float] | None:
         hit = self.doc["group_top_value"].get(f"{group}|{entity}")

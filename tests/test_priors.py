@@ -1,0 +1,24 @@
+"""Priors built from a small train.csv written in the test: the look-ups the features rely on."""
+
+import math
+
+import pandas as pd
+
+from features.priors import Priors, build_priors
+
+
+def test_priors_from_a_small_train_csv(tmp_path):
+    values = ["500.0 gram"] * 10 + ["500 gram"] * 2 + [f"{100 + k}.0 gram" for k in range(10)] + ["2.0 kilogram"] * 3
+    frame = pd.DataFrame({"image_link": [f"https://x/{k}.jpg" for k in range(len(values))],
+                          "group_id": "1", "entity_name": "item_weight", "entity_value": values})
+    frame.to_csv(tmp_path / "train.csv", index=False)
+    priors = Priors(build_priors(tmp_path / "train.csv"))
+    # 12 of the 22 gram labels say exactly 500 gram, whichever way it is written; single values are too rare to keep
+    assert priors.value_share("item_weight", "gram", 500.0) == round(12 / 22, 5)
+    assert priors.value_share("item_weight", "gram", 101.0) == 0.0
+    assert math.isnan(priors.value_share("item_weight", "ounce", 500.0))
+    assert math.isnan(priors.value_share("item_weight", "kilogram", 2.0))  # 3 labels: too few for a table
+    assert priors.unit_share("item_weight", "gram") == 0.88
+    # 2 of the 22 integer gram labels are written `500`, not `500.0`
+    assert priors.plain_share("1", "item_weight", "gram") == round(2 / 22, 4)
+    assert priors.group_top_value("1", "item_weight") == ("500.0 gram", 0.4)
