@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from candidates.records import TextBox
-from candidates.runtimes import load_models
+from candidates.runtimes import load_models, native_bf16
 
 OCR_VERSION = 2  # 2: the detector honours det_limit_side (1.4.4 ignored it in "max" mode)
 ENGINES = ("rapidocr", "easyocr")
@@ -41,7 +41,7 @@ class OcrSettings:
     rec_batch: int = 0  # crops per recognition call; 0 = 3 on CPU (bigger batches pad more), 32 on CUDA
     # RapidOCR: where its models run on CPU (candidates/runtimes.py); CUDA always runs in ONNX Runtime
     runtime: str = "openvino"
-    precision: str = "bf16"  # OpenVINO only: bf16 where the CPU has it natively, else OpenVINO runs f32
+    precision: str = "bf16"  # OpenVINO only, and only where the CPU computes bf16 natively (else f32)
     memory_arena: bool = True  # ONNX Runtime only; False keeps rapidocr's own sessions (arena off, slower)
 
     def fingerprint(self) -> str:
@@ -59,15 +59,16 @@ class OcrSettings:
         return OcrSettings(**{**asdict(self), **changes})
 
     def as_run(self) -> OcrSettings:
-        """The settings as they will run here: on CUDA RapidOCR's models run in ONNX Runtime, in f32.
+        """The settings as they will run here: on CUDA RapidOCR's models run in ONNX Runtime, in f32,
+        and OpenVINO runs bf16 only where the CPU computes it natively.
 
         The cache key is taken from these, so it names the runtime that produced the boxes.
         """
         run = self
         if self.engine == "rapidocr" and self.runtime != "onnxruntime" and _use_cuda(self):
             run = run.with_changes(runtime="onnxruntime")
-        if run.runtime == "onnxruntime" and run.precision != "f32":
-            run = run.with_changes(precision="f32")  # ONNX Runtime runs these models in f32 only
+        if self.engine == "rapidocr" and run.precision != "f32" and (run.runtime == "onnxruntime" or not native_bf16()):
+            run = run.with_changes(precision="f32")
         return run
 
 

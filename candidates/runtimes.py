@@ -3,11 +3,12 @@
 rapidocr keeps its pre- and post-processing and calls each model as `model(batch)[0]`; these callables
 take that place. ONNX Runtime runs with its CPU memory arena on (rapidocr turns it off: 1.55x slower,
 bench/out/ocr_levers.json) and serves CUDA. OpenVINO runs on CPU only, in bf16 where the CPU computes
-bf16 natively (AVX-512 BF16, AMX); elsewhere OpenVINO itself falls back to f32.
+bf16 natively (AVX-512 BF16, AMX) and in f32 elsewhere (emulated bf16 would be slower than f32).
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,20 @@ def model_paths() -> dict[str, Path]:
 
     config = read_yaml(DEFAULT_CFG_PATH)
     return {part: DEFAULT_CFG_PATH.parent / config[part]["model_path"] for part in PARTS}
+
+
+@lru_cache(maxsize=1)
+def native_bf16() -> bool:
+    """Whether this CPU computes bf16 natively (AVX-512 BF16 or AMX), from the kernel's CPU flags.
+
+    Read from /proc/cpuinfo rather than asked of OpenVINO: the parent process must not start OpenVINO's
+    thread pool before it forks the OCR workers. Elsewhere (no /proc) f32 is the safe answer.
+    """
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 class OnnxRuntimeModel:
@@ -83,4 +98,4 @@ def load_models(runtime: str, precision: str, threads: int, cuda: bool) -> dict[
     return {part: OnnxRuntimeModel(path, threads, cuda) for part, path in paths.items()}
 
 
-__all__ = ["PRECISIONS", "RUNTIMES", "load_models"]
+__all__ = ["PRECISIONS", "RUNTIMES", "load_models", "native_bf16"]

@@ -69,6 +69,16 @@ def test_runtime_and_precision_are_part_of_the_cache_key():
         make_engine(OcrSettings(runtime="tensorrt"))
 
 
+def test_bf16_only_where_the_cpu_has_it(monkeypatch):
+    import candidates.ocr
+
+    monkeypatch.setattr(candidates.ocr, "native_bf16", lambda: False)
+    assert OcrSettings().as_run().precision == "f32"
+    assert OcrSettings().fingerprint() == OcrSettings(precision="f32").fingerprint()
+    monkeypatch.setattr(candidates.ocr, "native_bf16", lambda: True)
+    assert OcrSettings().as_run().precision == "bf16"
+
+
 def test_real_dimension_drawing(rapid):
     found = quantities(rapid.read(load_rgb(FIXTURES / "dimension_drawing.jpg")))
     assert {(29.53, "inch"), (9.84, "inch"), (19.69, "inch")} <= found
