@@ -10,7 +10,7 @@ import pandas as pd
 
 CONFIDENCE_FEATURES = [
     "top_score", "margin", "softmax_top", "n_candidates", "n_allowed", "entity", "unit_share",
-    "value_percentile", "confidence", "same_value_count", "text_height_vs_max", "kind", "top_is_largest",
+    "value_percentile", "value_share", "confidence", "same_value_count", "text_height_vs_max", "kind", "top_is_largest",
 ]
 
 
@@ -31,7 +31,8 @@ def top_candidates(table: pd.DataFrame, scores: np.ndarray, n_rows: int) -> pd.D
         "top_score": best["score"], "margin": best["score"] - second.reindex(best.index).fillna(best["score"] - 5.0),
         "softmax_top": best_softmax.to_numpy(), "n_candidates": best["candidates_in_image"],
         "n_allowed": best["allowed_in_image"], "entity": best["entity"], "unit_share": best["unit_share"],
-        "value_percentile": best["value_percentile"], "confidence": best["confidence"],
+        "value_percentile": best["value_percentile"], "value_share": best["value_share"],
+        "confidence": best["confidence"],
         "same_value_count": best["same_value_count"], "text_height_vs_max": best["text_height_vs_max"],
         "kind": best["kind"], "top_is_largest": best["is_largest"],
     }, index=best.index)
