@@ -27,7 +27,7 @@ from candidates.recall import recall_table
 from dataset.evaluate import score_rows
 from dataset.rows import read_rows
 from ranker.artifacts import DEFAULT_MODEL_DIR
-from ranker.pipeline import predict, read_boxes
+from ranker.pipeline import predict, read_images
 
 
 def one_setting(rows: pd.DataFrame, images: Path, text: str, workers: int | None, model_dir: Path) -> dict:
@@ -45,7 +45,7 @@ def one_setting(rows: pd.DataFrame, images: Path, text: str, workers: int | None
                          shipped_cache=False)
         seconds = time.perf_counter() - started
         answers = list(pd.read_csv(tmp / "out.csv", dtype=str, keep_default_na=False)["prediction"])
-        boxes, _ = read_boxes(rows, images, settings, OcrCache(tmp / "cache", shipped_dir=None), progress=False)
+        boxes, _, _ = read_images(rows, images, settings, OcrCache(tmp / "cache", shipped_dir=None), progress=False)
     recall = recall_table(rows, [parse_boxes(boxes[n]) for n in rows["image_name"]])["overall"]["recall"]
     return {"setting": text, "images": result["images"], "seconds": round(seconds, 1),
             "images_per_s": round(result["images"] / seconds, 3), "candidate_recall": recall,

@@ -1,5 +1,8 @@
 """The OCR cache: rows keyed by (image bytes' hash, engine settings' fingerprint).
 
+The drawn-line segments found in the same pass live in the same table, under a settings key of their
+own (`candidates.lines.cache_key`), so one snapshot ships both.
+
 Live rows go to SQLite (each image committed as it finishes, so a killed run loses nothing). Read-only
 Parquet snapshots under `dataset/ocr_cache/` ship the dev images' OCR with the repository, so training
 reproduces without hours of OCR on a new machine.
@@ -12,8 +15,10 @@ import sqlite3
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from candidates.lines import segments_from_json, segments_to_json
 from candidates.ocr import boxes_from_json, boxes_to_json
 from candidates.records import TextBox
 
@@ -45,12 +50,8 @@ class OcrCache:
 
     def get(self, digest: str, settings: str) -> tuple[list[TextBox], float] | None:
         """(boxes, OCR seconds) for an image already read with these settings, else None."""
-        row = self._db.execute(
-            "SELECT boxes, seconds FROM ocr WHERE digest=? AND settings=?", (digest, settings)
-        ).fetchone()
-        if row is None:
-            row = self._shipped.get((digest, settings))
-        return (boxes_from_json(row[0]), float(row[1])) if row else None
+        row = self._raw(digest, settings)
+        return (boxes_from_json(row[0]), row[1]) if row else None
 
     def put(self, digest: str, settings: str, boxes: list[TextBox], seconds: float) -> None:
         with self._db:
@@ -59,17 +60,40 @@ class OcrCache:
                 (digest, settings, boxes_to_json(boxes), seconds, time.time()),
             )
 
-    def export(self, digests: set[str], settings: str, path: Path) -> int:
-        """Write the rows of these images as a compact Parquet snapshot (what the repository ships)."""
+    def _raw(self, digest: str, settings: str) -> tuple[str, float] | None:
+        row = self._db.execute(
+            "SELECT boxes, seconds FROM ocr WHERE digest=? AND settings=?", (digest, settings)
+        ).fetchone()
+        return (row[0], float(row[1])) if row else self._shipped.get((digest, settings))
+
+    def get_segments(self, digest: str, key: str) -> np.ndarray | None:
+        hit = self._raw(digest, key)
+        return segments_from_json(hit[0]) if hit else None
+
+    def put_segments(self, digest: str, key: str, segments: np.ndarray) -> None:
+        with self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO ocr VALUES (?, ?, ?, ?, ?)",
+                (digest, key, segments_to_json(segments), 0.0, time.time()),
+            )
+
+    def export(self, digests: set[str], settings: str, path: Path, segments_key: str | None = None) -> int:
+        """Write the rows of these images as a compact Parquet snapshot (what the repository ships).
+
+        With `segments_key`, the images' line segments go in too. Returns the number of images with boxes.
+        """
         rows = []
         for digest in sorted(digests):
             hit = self.get(digest, settings)
             if hit is not None:
                 rows.append((digest, settings, boxes_to_json(hit[0]), round(hit[1], 3)))
+            segments = self.get_segments(digest, segments_key) if segments_key else None
+            if segments is not None:
+                rows.append((digest, segments_key, segments_to_json(segments), 0.0))
         frame = pd.DataFrame(rows, columns=["digest", "settings", "boxes", "seconds"])
         path.parent.mkdir(parents=True, exist_ok=True)
         frame.to_parquet(path, compression="zstd", index=False)
-        return len(frame)
+        return int((frame["settings"] == settings).sum())
 
     def close(self) -> None:
         self._db.close()

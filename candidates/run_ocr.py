@@ -1,17 +1,24 @@
-"""Fill the OCR cache for many images: all cores, a progress bar, resumable (done images are skipped)."""
+"""Fill the OCR cache for many images: all cores, a progress bar, resumable (done images are skipped).
+
+Each worker also finds the photo's drawn lines (`candidates.lines`) while the image is decoded; an image
+whose boxes are cached but whose lines are not (a cache from before lines) is decoded for its lines only.
+"""
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 from candidates.cache import OcrCache
+from candidates.lines import cache_key, find_segments
 from candidates.ocr import OcrSettings, make_engine
 from candidates.records import TextBox
 from dataset.images import file_digest, load_rgb
@@ -22,17 +29,24 @@ _engine = None
 _settings: OcrSettings | None = None
 
 
-def _init_worker(settings: OcrSettings) -> None:
+def _init_worker(settings: OcrSettings, read_text: bool = True) -> None:
     global _engine, _settings
     _settings = settings
-    _engine = make_engine(settings)
+    _engine = make_engine(settings) if read_text else None
 
 
-def _read_one(path: str) -> tuple[str, list[TextBox], float]:
+def _read_one(path: str, read_text: bool) -> tuple[str, list[TextBox] | None, float, np.ndarray]:
+    """(path, boxes or None when only the lines were asked for, OCR seconds, line segments)."""
     started = time.perf_counter()
     image = load_rgb(path, max_side=_settings.max_side or None)
-    boxes = _engine.read(image) if image is not None else []
-    return path, boxes, time.perf_counter() - started
+    if image is None:
+        return path, [] if read_text else None, time.perf_counter() - started, _NO_SEGMENTS
+    boxes = _engine.read(image) if read_text else None
+    seconds = time.perf_counter() - started
+    return path, boxes, seconds, find_segments(image)
+
+
+_NO_SEGMENTS = np.zeros((0, 4), np.float32)
 
 
 @dataclass
@@ -40,6 +54,7 @@ class OcrResult:
     boxes: list[TextBox]
     seconds: float
     cached: bool
+    segments: np.ndarray = field(default_factory=lambda: _NO_SEGMENTS)
 
 
 def ocr_images(
@@ -53,41 +68,50 @@ def ocr_images(
     results: dict[Path, OcrResult] = {}
     digests: dict[Path, str | None] = {p: file_digest(p) for p in dict.fromkeys(paths)}
     fingerprint = settings.fingerprint()
-    todo = []
+    lines_key = cache_key(settings.max_side)
+    todo: list[tuple[Path, bool]] = []  # (image, read its text too)
     for path, digest in digests.items():
         if digest is None:
             log.warning("image missing or unreadable: %s", path)
             results[path] = OcrResult([], 0.0, cached=False)
             continue
         hit = cache.get(digest, fingerprint)
+        segments = cache.get_segments(digest, lines_key)
         if hit is not None:
-            results[path] = OcrResult(hit[0], hit[1], cached=True)
-        else:
-            todo.append(path)
+            results[path] = OcrResult(hit[0], hit[1], cached=True, segments=_NO_SEGMENTS if segments is None else segments)
+        if hit is None or segments is None:
+            todo.append((path, hit is None))
     if not todo:
         return results
     workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
     threads = settings.threads or max(1, (os.cpu_count() or 1) // workers)
     settings = settings.with_changes(threads=threads)
-    bar = tqdm(total=len(todo), desc=f"OCR ({settings.engine})", unit="img", disable=not progress)
+    reading = sum(1 for _, read_text in todo if read_text)
+    bar = tqdm(total=len(todo), desc=f"OCR ({settings.engine})" if reading else "drawn lines", unit="img",
+               disable=not progress)
+
+    def store(name: str, boxes: list[TextBox] | None, seconds: float, segments: np.ndarray) -> None:
+        path = Path(name)
+        digest = digests[path]
+        cache.put_segments(digest, lines_key, segments)
+        if boxes is None:
+            results[path].segments = segments
+        else:
+            cache.put(digest, fingerprint, boxes, seconds)
+            results[path] = OcrResult(boxes, seconds, cached=False, segments=segments)
+        bar.update()
+
     if workers == 1:
-        _init_worker(settings)
-        for path in todo:
-            _, boxes, seconds = _read_one(str(path))
-            _store(cache, digests[path], fingerprint, path, boxes, seconds, results)
-            bar.update()
+        _init_worker(settings, reading > 0)
+        for path, read_text in todo:
+            store(*_read_one(str(path), read_text))
     else:
-        with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(settings,)) as pool:
-            futures = [pool.submit(_read_one, str(p)) for p in todo]
+        # forkserver, not fork: this process may already run OpenCV's or OpenVINO's thread pools (one-worker
+        # reads, line finding), and a forked child that inherits them half-made hangs on its first call
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"),
+                                 initializer=_init_worker, initargs=(settings, reading > 0)) as pool:
+            futures = [pool.submit(_read_one, str(path), read_text) for path, read_text in todo]
             for future in as_completed(futures):
-                name, boxes, seconds = future.result()
-                path = Path(name)
-                _store(cache, digests[path], fingerprint, path, boxes, seconds, results)
-                bar.update()
+                store(*future.result())
     bar.close()
     return results
-
-
-def _store(cache, digest, fingerprint, path, boxes, seconds, results) -> None:
-    cache.put(digest, fingerprint, boxes, seconds)
-    results[path] = OcrResult(boxes, seconds, cached=False)

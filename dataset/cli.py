@@ -36,20 +36,21 @@ def _cmd_train(args) -> None:
 
 def _cmd_ocr(args) -> None:
     from candidates.cache import OcrCache
+    from candidates.lines import cache_key
     from candidates.ocr import OcrSettings
     from dataset.images import file_digest
     from dataset.rows import read_rows
-    from ranker.pipeline import read_boxes
+    from ranker.pipeline import read_images
 
     rows = read_rows(args.input)
     settings = OcrSettings(engine=args.engine, runtime=args.runtime)
     cache = OcrCache(args.cache_dir)
-    boxes, stats = read_boxes(rows, args.images, settings, cache, args.workers)
+    boxes, _, stats = read_images(rows, args.images, settings, cache, args.workers)
     print(f"{stats['images']} images, {stats['ocr_fresh']} newly read, "
           f"{sum(1 for b in boxes.values() if not b)} with no text; cache {cache.path}")
     if args.export:
         digests = {file_digest(args.images / name) for name in boxes} - {None}
-        count = cache.export(digests, settings.fingerprint(), args.export)
+        count = cache.export(digests, settings.fingerprint(), args.export, segments_key=cache_key(settings.max_side))
         print(f"exported {count} images' OCR to {args.export}")
 
 

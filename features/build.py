@@ -1,4 +1,4 @@
-"""The feature table: one row per (sample, candidate), from the row, its image's boxes and the priors.
+"""The feature table: one row per (sample, candidate), from the row, its image's boxes and drawn lines, and priors.
 
 Column order is the model's contract: `FEATURES` (plus one column per vocabulary word) is stored in
 `models/meta.json` and checked at load time.
@@ -12,6 +12,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
+from candidates.lines import line_cues
 from candidates.parse import parse_boxes
 from candidates.records import Candidate, TextBox
 from dataset.labels import parse_label
@@ -36,6 +37,7 @@ FEATURES = [
     "text_height_vs_max", "vertical", "angle", "edge_distance", "reading_order", "box_text_len",
     "match_share_of_box", "has_decimal", "is_integer", "x_rank", "y_rank", "is_bottommost", "is_topmost",
     "is_leftmost", "is_rightmost", "family_vertical_count", "is_first_allowed", "allowed_order",
+    "line_across", "line_down",
 ] + [f"flag_{f}" for f in FLAGS]
 CATEGORICAL = ["entity", "unit", "family", "kind"]
 
@@ -88,8 +90,9 @@ def image_extent(boxes: list[TextBox]) -> tuple[float, float]:
 
 def candidate_features(
     row: dict, boxes: list[TextBox], candidates: list[Candidate], priors: Priors, vocabulary: list[str],
-    image_size: tuple[float, float] | None = None,
+    image_size: tuple[float, float] | None = None, segments: np.ndarray | None = None,
 ) -> list[dict]:
+    """`segments`: the photo's drawn lines (candidates.lines); None when unknown gives NaN line cues."""
     entity, group = row["entity_name"], str(row["group_id"])
     allowed = allowed_units()[entity]
     width, height = image_size or image_extent(boxes)
@@ -135,6 +138,11 @@ def candidate_features(
         else:
             feature |= {"rank_desc": np.nan, "rank_asc": np.nan, "is_largest": 0.0, "is_smallest": 0.0}
         feature |= _box_geometry(boxes, first, width, height, max_text)
+        if segments is None:
+            feature |= {"line_across": np.nan, "line_down": np.nan}
+        else:
+            across, down = line_cues(boxes[first], segments, width, height)
+            feature |= {"line_across": across, "line_down": down}
         feature |= placement.get(first, _NO_PLACEMENT)
         feature |= {f"flag_{f}": float(f in c.flags) for f in FLAGS}
         feature |= {f"word_{w}": 2.0 if w in own else 1.0 if w in near else 0.0 for w in vocabulary}
@@ -148,7 +156,7 @@ def feature_names(vocabulary: list[str]) -> list[str]:
 
 def build_table(
     rows: pd.DataFrame, boxes_by_image: dict[str, list[TextBox]], priors: Priors, vocabulary: list[str],
-    candidates_by_image: dict[str, list[Candidate]] | None = None,
+    candidates_by_image: dict[str, list[Candidate]] | None = None, segments: dict[str, np.ndarray] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, list[Candidate]]]:
     """Features for every (row, candidate); `row_pos` ties each line to its input row, `label` to its truth."""
     candidates_by_image = dict(candidates_by_image or {})
@@ -161,7 +169,8 @@ def build_table(
         candidates = candidates_by_image[name]
         truth = parse_label(row.get("entity_value", "")) if "entity_value" in row else None
         for cand_pos, (c, feats) in enumerate(
-            zip(candidates, candidate_features(row, boxes, candidates, priors, vocabulary))
+            zip(candidates, candidate_features(row, boxes, candidates, priors, vocabulary,
+                                               segments=(segments or {}).get(name)))
         ):
             feats |= {"row_pos": row_pos, "cand_pos": cand_pos, "box_index": c.boxes[0], "value": c.value, "unit_name": c.unit,
                       "label": int(truth is not None and truth.matches(c.value, c.unit))}

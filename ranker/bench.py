@@ -26,7 +26,7 @@ from ranker import figures
 from ranker.artifacts import load_model
 from ranker.lambdarank import score
 from ranker.losses import loss_counts, loss_reasons
-from ranker.pipeline import read_boxes, train
+from ranker.pipeline import read_images, train
 from ranker.report import score_lines
 from ranker.thresholds import global_floor, tune_thresholds
 
@@ -81,14 +81,14 @@ def run_bench(labels: Path | None = None, images: Path | None = None, out: Path 
     report = train(Path(labels), Path(images), model_dir=out / "model", trials=trials, budget_s=300,
                    cache_dir=cache_dir, workers=workers, progress=progress, k_folds=min(5, rows["image_name"].nunique()))
     oof = report.pop("oof")
-    rows, boxes, table = oof["rows"], oof["boxes"], oof["table"]
+    rows, boxes, segments, table = oof["rows"], oof["boxes"], oof["segments"], oof["table"]
 
     # speed of each stage on these images (OCR seconds as measured when each image was read)
     t0 = time.perf_counter()
     candidates = {name: parse_boxes(b) for name, b in boxes.items()}
     t1 = time.perf_counter()
     model = load_model(out / "model")
-    features, _ = build_table(rows, boxes, model.priors, model.meta["vocabulary"], candidates)
+    features, _ = build_table(rows, boxes, model.priors, model.meta["vocabulary"], candidates, segments)
     t2 = time.perf_counter()
     score(model.ranker, features, model.features)
     t3 = time.perf_counter()
@@ -96,7 +96,7 @@ def run_bench(labels: Path | None = None, images: Path | None = None, out: Path 
     ocr_seconds = {settings.engine: [float(s) for s in oof["ocr_stats"]["ocr_seconds"]]}
     for engine in engines or []:
         if engine != settings.engine:
-            _, stats = read_boxes(rows, Path(images), OcrSettings(engine=engine), cache, workers, progress)
+            _, _, stats = read_images(rows, Path(images), OcrSettings(engine=engine), cache, workers, progress)
             ocr_seconds[engine] = [float(s) for s in stats["ocr_seconds"]]
     ocr_mean = statistics.fmean(ocr_seconds[settings.engine]) if n_images else 0.0
     speed = {

@@ -15,7 +15,7 @@ from dataset.images import load_rgb
 from dataset.units import allowed_units
 from features.build import KINDS
 from ranker.artifacts import load_model
-from ranker.pipeline import predict_rows, read_boxes
+from ranker.pipeline import predict_rows, read_images
 
 MIN_SIDE = 1000
 FONT = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
@@ -32,10 +32,10 @@ def explain(image: Path, entity: str, group: str = "0", output: Path = Path("out
     rows = pd.DataFrame([{"index": "0", "image_link": image.name, "group_id": str(group), "entity_name": entity,
                           "image_name": image.name}])
     cache = OcrCache(cache_dir)
-    boxes, _ = read_boxes(rows, image.parent, OcrSettings(**model.meta["ocr_settings"]), cache, workers=1,
-                          progress=False)
+    boxes, segments, _ = read_images(rows, image.parent, OcrSettings(**model.meta["ocr_settings"]), cache,
+                                     workers=1, progress=False)
     cache.close()
-    answers, tops, confidence, table = predict_rows(rows, boxes, model)
+    answers, tops, confidence, table = predict_rows(rows, boxes, model, segments)
     image_boxes = boxes[image.name]
     table = table.sort_values("score", ascending=False)
     chosen = int(tops["cand_pos"].iloc[0])

@@ -38,15 +38,17 @@ DEFAULT_TRAIN_CSV = Path(__file__).resolve().parent.parent.parent / "shared" / "
 DIMENSIONS = {"height", "width", "depth"}
 
 
-def read_boxes(rows: pd.DataFrame, images_dir: Path, settings: OcrSettings, cache: OcrCache,
-               workers: int | None = None, progress: bool = True) -> tuple[dict[str, list[TextBox]], dict]:
-    """Boxes per image name (OCR only what the cache lacks) and OCR timing for the report."""
+def read_images(rows: pd.DataFrame, images_dir: Path, settings: OcrSettings, cache: OcrCache,
+                workers: int | None = None, progress: bool = True,
+                ) -> tuple[dict[str, list[TextBox]], dict[str, np.ndarray], dict]:
+    """Boxes and drawn-line segments per image name (OCR only what the cache lacks), and OCR timing."""
     paths = [images_dir / name for name in dict.fromkeys(rows["image_name"])]
     results = ocr_images(paths, settings, cache, workers=workers, progress=progress)
     boxes = {p.name: r.boxes for p, r in results.items()}
+    segments = {p.name: r.segments for p, r in results.items()}
     fresh = [r.seconds for r in results.values() if not r.cached]
     stats = {"images": len(paths), "ocr_fresh": len(fresh), "ocr_seconds": [r.seconds for r in results.values()]}
-    return boxes, stats
+    return boxes, segments, stats
 
 
 def answer_text(value: float, unit: str, group: str, entity: str, priors: Priors) -> str:
@@ -118,7 +120,7 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path = DEFAULT_MODEL_DI
     settings = settings or OcrSettings()
     rows = read_rows(labels_csv, labelled=True).reset_index(drop=True)
     cache = OcrCache(cache_dir)
-    boxes, ocr_stats = read_boxes(rows, images_dir, settings, cache, workers, progress)
+    boxes, segments, ocr_stats = read_images(rows, images_dir, settings, cache, workers, progress)
 
     train_csv = train_csv or DEFAULT_TRAIN_CSV
     if Path(train_csv).is_file():
@@ -133,7 +135,7 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path = DEFAULT_MODEL_DI
     candidates = {name: parse_boxes(image_boxes) for name, image_boxes in boxes.items()}
     vocabulary = learn_vocabulary(context_sets(rows, boxes, candidates))
     features = feature_names(vocabulary)
-    table, _ = build_table(rows, boxes, priors, vocabulary, candidates)
+    table, _ = build_table(rows, boxes, priors, vocabulary, candidates, segments)
     n_rows = len(rows)
     folds = image_folds(rows["image_name"], k=k_folds)
     has_positive = np.zeros(n_rows, dtype=bool)
@@ -200,7 +202,7 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path = DEFAULT_MODEL_DI
     report["seconds"] = round(time.perf_counter() - started, 1)
     report["oof"] = {"tops": tops, "confidence": confidence, "answers": ranker_answers,
                      "baseline_answers": baseline_answers, "oracle_answers": oracle_answers, "table": table,
-                     "rows": rows, "boxes": boxes, "ocr_stats": ocr_stats}
+                     "rows": rows, "boxes": boxes, "segments": segments, "ocr_stats": ocr_stats}
     cache.close()
     return report
 
@@ -223,10 +225,11 @@ def _data_key(rows: pd.DataFrame, settings: OcrSettings) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:12]
 
 
-def predict_rows(rows: pd.DataFrame, boxes: dict[str, list[TextBox]], model: Model) -> tuple[list[str], pd.DataFrame, np.ndarray, pd.DataFrame]:
+def predict_rows(rows: pd.DataFrame, boxes: dict[str, list[TextBox]], model: Model,
+                 segments: dict[str, np.ndarray] | None = None) -> tuple[list[str], pd.DataFrame, np.ndarray, pd.DataFrame]:
     """Answers for rows whose boxes are known: (answers, chosen candidates, confidence, feature table)."""
     rows = rows.reset_index(drop=True)
-    table, _ = build_table(rows, boxes, model.priors, model.meta["vocabulary"])
+    table, _ = build_table(rows, boxes, model.priors, model.meta["vocabulary"], segments=segments)
     scores = score(model.ranker, table, model.features) if len(table) else np.zeros(0)
     tops = top_candidates(table, scores, len(rows))
     confidence = predict_confidence(model.confidence, tops)
@@ -246,8 +249,8 @@ def predict(input_csv: Path, images_dir: Path, output: Path, model_dir: Path | N
         raise UserError(f"{images_dir}: no such folder of images")
     settings = OcrSettings(**model.meta["ocr_settings"]).with_changes(**(ocr_changes or {}))
     cache = OcrCache(cache_dir, shipped_dir=SHIPPED_DIR if shipped_cache else None)
-    boxes, ocr_stats = read_boxes(rows, Path(images_dir), settings, cache, workers, progress)
-    answers, _, _, _ = predict_rows(rows, boxes, model)
+    boxes, segments, ocr_stats = read_images(rows, Path(images_dir), settings, cache, workers, progress)
+    answers, _, _, _ = predict_rows(rows, boxes, model, segments)
     write_predictions(rows, answers, output)
     report = check_predictions(rows, pd.read_csv(output, dtype=str, keep_default_na=False))
     if not report.ok:

@@ -1,0 +1,55 @@
+"""Drawn-line cues on a rendered dimension drawing, and their place in the OCR cache."""
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from candidates.cache import OcrCache
+from candidates.lines import cache_key, find_segments, line_cues
+from candidates.ocr import OcrSettings
+from candidates.records import TextBox
+from candidates.run_ocr import ocr_images
+from dataset.images import file_digest, load_rgb
+
+
+def box(text, left, top, right, bottom):
+    return TextBox(text, ((left, top), (right, top), (right, bottom), (left, bottom)), 0.9)
+
+
+def drawing(path):
+    """A height arrow at the left with its measure beside it, a width arrow at the bottom with its measure above."""
+    image = Image.new("RGB", (640, 400), (250, 250, 250))
+    draw = ImageDraw.Draw(image)
+    draw.line((100, 40, 100, 340), fill=(30, 30, 30), width=3)
+    draw.line((200, 360, 580, 360), fill=(30, 30, 30), width=3)
+    draw.rectangle((200, 60, 580, 300), outline=(120, 120, 120), width=1)
+    image.save(path)
+    return path
+
+
+def test_measures_beside_drawn_lines(tmp_path):
+    image = load_rgb(drawing(tmp_path / "drawing.png"))
+    segments = find_segments(image)
+    height_label = box("30 cm", 110, 180, 170, 200)   # right of the vertical arrow, at its middle
+    width_label = box("45 cm", 360, 330, 420, 350)    # just above the horizontal arrow
+    far_label = box("500 g", 20, 370, 70, 390)        # below the height arrow's end, left of the width arrow
+    across, down = line_cues(height_label, segments, 640, 400)
+    assert down > 0.6 and across == 0.0
+    across, down = line_cues(width_label, segments, 640, 400)
+    assert across > 0.5 and down == 0.0
+    assert line_cues(far_label, segments, 640, 400) == (0.0, 0.0)
+    assert line_cues(height_label, np.zeros((0, 4), np.float32), 640, 400) == (0.0, 0.0)
+
+
+def test_lines_are_cached_and_filled_in_for_old_cache_rows(tmp_path):
+    path = drawing(tmp_path / "drawing.png")
+    settings = OcrSettings(threads=1)
+    cache = OcrCache(tmp_path / "cache", shipped_dir=None)
+    # boxes cached by an older run that kept no lines: the lines are found without OCR running again
+    cache.put(file_digest(path), settings.fingerprint(), [box("30 cm", 110, 180, 170, 200)], 1.5)
+    result = ocr_images([path], settings, cache, workers=1, progress=False)[path]
+    assert result.cached and [b.text for b in result.boxes] == ["30 cm"]
+    assert len(result.segments) >= 2
+    stored = cache.get_segments(file_digest(path), cache_key(settings.max_side))
+    assert np.allclose(stored, np.rint(result.segments))
+    again = ocr_images([path], settings, cache, workers=1, progress=False)[path]
+    assert again.cached and len(again.segments) == len(result.segments)
