@@ -15,7 +15,9 @@ import numpy as np
 from candidates.records import TextBox
 from candidates.runtimes import load_models, native_bf16
 
-OCR_VERSION = 2  # 2: the detector honours det_limit_side (1.4.4 ignored it in "max" mode)
+# 2: the detector honours det_limit_side (1.4.4 ignored it in "max" mode);
+# 3: a tall box calls for the turned pass whatever its reading scored (text_score filters afterwards)
+OCR_VERSION = 3
 ENGINES = ("rapidocr", "easyocr")
 
 
@@ -23,16 +25,18 @@ ENGINES = ("rapidocr", "easyocr")
 class OcrSettings:
     engine: str = "rapidocr"
     max_side: int = 1600  # longest side the image is shrunk to before detection (0 = as is)
-    det_limit_side: int = 1600  # the detector's input size (RapidOCR: see det_limit_type; EasyOCR: canvas_size)
+    det_limit_side: int = 1440  # the detector's input size (RapidOCR: see det_limit_type; EasyOCR: canvas_size)
     det_limit_type: str = "max"  # RapidOCR: "max" shrinks the longest side to det_limit_side, "min" enlarges the shortest
     # recognition still reads its crops from the max_side image, so small print keeps its pixels
     box_thresh: float = 0.5
     text_score: float = 0.3  # keep low-confidence readings: the ranker sees the confidence as a feature
-    # Both on by default: turning them off (FAST) was 1.09x faster end to end on 100 dev photos and loses
-    # vertical labels (2 of 21 heights over the 600 dev photos before; README, "Throughput").
-    use_angle_cls: bool = True
+    # RapidOCR: the 180° classifier on the main pass. Off: upside-down text is rare on product photos, and
+    # over the 600 dev photos off with a 1440 px detector recalled 0.741 against 0.734 on at 1600, faster
+    # (bench/out/runtime_600.json). The turned pass always uses it.
+    use_angle_cls: bool = False
     # RapidOCR: when a tall box hints at vertical text, read the strip around it turned 90° as well;
-    # EasyOCR: its rotation_info=[90, 270] (each box also read turned both ways)
+    # EasyOCR: its rotation_info=[90, 270] (each box also read turned both ways). On by default: FAST turns
+    # it off and loses vertical labels (2 of 21 heights over the 600 dev photos; README, "Throughput").
     rotation_pass: bool = True
     rec_min_width: int = 320  # RapidOCR pads every crop to at least this width (its default: 320, for 48 px high)
     mag_ratio: float = 1.0  # EasyOCR only
@@ -72,7 +76,7 @@ class OcrSettings:
         return run
 
 
-# `prodspec predict --fast`: skip the 180° classifier and the turned pass for vertical text
+# `prodspec predict --fast`: skip the turned pass for vertical text (and the 180° classifier, off by default)
 FAST = {"use_angle_cls": False, "rotation_pass": False}
 
 
@@ -109,7 +113,7 @@ class RapidOcrEngine:
         cuda = _use_cuda(settings)
         threads = settings.threads or -1
         self._ocr = RapidOCR(
-            text_score=settings.text_score,
+            text_score=0.0,  # filtered in read(): a tall box read badly still calls for the turned pass
             max_side_len=max(settings.max_side, 32) if settings.max_side else 10_000,
             det_limit_side_len=settings.det_limit_side,
             det_limit_type=settings.det_limit_type,
@@ -143,12 +147,12 @@ class RapidOcrEngine:
     def read(self, image: np.ndarray) -> list[TextBox]:
         bgr = np.ascontiguousarray(image[:, :, ::-1])
         result, _ = self._ocr(bgr, use_cls=self.settings.use_angle_cls)
-        boxes = [
+        read = [
             TextBox(str(text), tuple((float(x), float(y)) for x, y in points), float(score))
             for points, text, score in (result or [])
-            if str(text).strip()
         ]
-        tall = [b for b in boxes if _is_tall(b)] if self.settings.rotation_pass else []
+        boxes = [b for b in read if b.confidence >= self.settings.text_score and b.text.strip()]
+        tall = [b for b in read if _is_tall(b)] if self.settings.rotation_pass else []
         if tall:
             boxes += self._turned_pass(bgr, tall)
         return boxes
@@ -171,7 +175,7 @@ class RapidOcrEngine:
         out = []
         for points, text, score in result or []:
             text = str(text)
-            if not any(ch.isdigit() for ch in text):
+            if float(score) < self.settings.text_score or not any(ch.isdigit() for ch in text):
                 continue
             original = tuple((x0 + float(y), y0 + float(strip.shape[0] - 1 - x)) for x, y in points)
             # the turned box's top-left corner is the original's bottom-left: start the polygon there

@@ -132,8 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", type=Path, required=True)
     p.add_argument("--model", type=Path, default=None, help="model folder (default: the shipped models/)")
     p.add_argument("--fast", action="store_true",
-                   help="skip the angle classifier and the turned pass for vertical text (about 1.1x "
-                        "faster end to end on dev photos, fewer vertical labels)")
+                   help="skip the turned pass for vertical text (faster, fewer vertical labels: see the "
+                        "README's throughput table)")
     p.add_argument("--cache-dir", **cache)
     p.add_argument("--workers", **workers)
     p.set_defaults(run=_cmd_predict)
