@@ -54,11 +54,7 @@ class OcrCache:
         return (boxes_from_json(row[0]), row[1]) if row else None
 
     def put(self, digest: str, settings: str, boxes: list[TextBox], seconds: float) -> None:
-        with self._db:
-            self._db.execute(
-                "INSERT OR REPLACE INTO ocr VALUES (?, ?, ?, ?, ?)",
-                (digest, settings, boxes_to_json(boxes), seconds, time.time()),
-            )
+        self._put_raw(digest, settings, boxes_to_json(boxes), seconds)
 
     def _raw(self, digest: str, settings: str) -> tuple[str, float] | None:
         row = self._db.execute(
@@ -71,11 +67,12 @@ class OcrCache:
         return segments_from_json(hit[0]) if hit else None
 
     def put_segments(self, digest: str, key: str, segments: np.ndarray) -> None:
+        self._put_raw(digest, key, segments_to_json(segments), 0.0)
+
+    def _put_raw(self, digest: str, settings: str, payload: str, seconds: float) -> None:
         with self._db:
-            self._db.execute(
-                "INSERT OR REPLACE INTO ocr VALUES (?, ?, ?, ?, ?)",
-                (digest, key, segments_to_json(segments), 0.0, time.time()),
-            )
+            self._db.execute("INSERT OR REPLACE INTO ocr VALUES (?, ?, ?, ?, ?)",
+                             (digest, settings, payload, seconds, time.time()))
 
     def export(self, digests: set[str], settings: str, path: Path, segments_key: str | None = None) -> int:
         """Write the rows of these images as a compact Parquet snapshot (what the repository ships).

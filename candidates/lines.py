@@ -1,7 +1,7 @@
 """Straight drawn lines in a photo: the arrows and rulers of dimension drawings, found cheaply with OpenCV.
 
 A measure printed beside a long vertical line is likely a height, beside a horizontal one a width or
-depth. The OCR workers find the segments while the image is decoded anyway (about 15 ms a photo) and the
+depth. The OCR workers find the segments while the image is decoded anyway (a few milliseconds a photo) and the
 OCR cache keeps them next to the boxes, in the coordinates the boxes use.
 """
 
@@ -38,8 +38,15 @@ def find_segments(image: np.ndarray) -> np.ndarray:
     if found is None:
         return np.zeros((0, 4), np.float32)
     segments = found.reshape(-1, 4).astype(np.float32) / scale
-    run, rise = np.abs(segments[:, 2] - segments[:, 0]), np.abs(segments[:, 3] - segments[:, 1])
-    return segments[(rise < STRAIGHT * run) | (run < STRAIGHT * rise)]  # slanted ones are no drawn measure
+    _, _, horizontal, vertical = _orientation(segments)
+    return segments[horizontal | vertical]  # slanted ones are no drawn measure
+
+
+def _orientation(segments: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Run, rise, and which segments count as horizontal and as vertical."""
+    run = np.abs(segments[:, 2] - segments[:, 0])
+    rise = np.abs(segments[:, 3] - segments[:, 1])
+    return run, rise, rise < STRAIGHT * run, run < STRAIGHT * rise
 
 
 def line_cues(box: TextBox, segments: np.ndarray, width: float, height: float) -> tuple[float, float]:
@@ -51,12 +58,12 @@ def line_cues(box: TextBox, segments: np.ndarray, width: float, height: float) -
     if len(segments) == 0:
         return 0.0, 0.0
     x1, y1, x2, y2 = segments.T
-    run, rise = np.abs(x2 - x1), np.abs(y2 - y1)
+    run, rise, horizontal, vertical = _orientation(segments)
     cx, cy = (box.left + box.right) / 2, (box.top + box.bottom) / 2
     reach = 2.5 * max(min(box.width, box.height), 1.0)
-    horizontal = (rise < STRAIGHT * run) & (np.abs((y1 + y2) / 2 - cy) < box.height / 2 + reach)
+    horizontal &= np.abs((y1 + y2) / 2 - cy) < box.height / 2 + reach
     horizontal &= (np.minimum(x1, x2) - box.width < cx) & (cx < np.maximum(x1, x2) + box.width)
-    vertical = (run < STRAIGHT * rise) & (np.abs((x1 + x2) / 2 - cx) < box.width / 2 + reach)
+    vertical &= np.abs((x1 + x2) / 2 - cx) < box.width / 2 + reach
     vertical &= (np.minimum(y1, y2) - box.height < cy) & (cy < np.maximum(y1, y2) + box.height)
     across = float(run[horizontal].max() / width) if horizontal.any() else 0.0
     down = float(rise[vertical].max() / height) if vertical.any() else 0.0

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 _engine = None
 _settings: OcrSettings | None = None
+_NO_SEGMENTS = np.zeros((0, 4), np.float32)
 
 
 def _init_worker(settings: OcrSettings, read_text: bool = True) -> None:
@@ -44,9 +45,6 @@ def _read_one(path: str, read_text: bool) -> tuple[str, list[TextBox] | None, fl
     boxes = _engine.read(image) if read_text else None
     seconds = time.perf_counter() - started
     return path, boxes, seconds, find_segments(image)
-
-
-_NO_SEGMENTS = np.zeros((0, 4), np.float32)
 
 
 @dataclass

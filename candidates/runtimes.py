@@ -1,7 +1,7 @@
 """Where RapidOCR's three ONNX models run: ONNX Runtime or OpenVINO, swapped in under rapidocr's own code.
 
 rapidocr keeps its pre- and post-processing and calls each model as `model(batch)[0]`; these callables
-take that place. ONNX Runtime runs with its CPU memory arena on (rapidocr turns it off: 1.55x slower,
+take that place. ONNX Runtime runs with its CPU memory arena on (rapidocr turns it off: about 1.6x slower,
 bench/out/ocr_levers.json) and serves CUDA. OpenVINO runs on CPU only, in bf16 where the CPU computes
 bf16 natively (AVX-512 BF16, AMX) and in f32 elsewhere (emulated bf16 would be slower than f32).
 """
