@@ -25,6 +25,9 @@ ENGINES = ("rapidocr", "easyocr")
 class OcrSettings:
     engine: str = "rapidocr"
     max_side: int = 1600  # longest side the image is shrunk to before detection (0 = as is)
+    # a photo whose longest side is below this is enlarged to it first: the detector misses print a few
+    # pixels high, and thumbnails (200-500 px) print their values that small (0 = never enlarge)
+    upscale_to: int = 1000
     det_limit_side: int = 1440  # the detector's input size (RapidOCR: see det_limit_type; EasyOCR: canvas_size)
     det_limit_type: str = "max"  # RapidOCR: "max" shrinks the longest side to det_limit_side, "min" enlarges the shortest
     # recognition still reads its crops from the max_side image, so small print keeps its pixels
@@ -103,6 +106,24 @@ def _is_tall(box: TextBox) -> bool:
     return box.height > 1.3 * box.width
 
 
+def enlarge_small(image: np.ndarray, target: int) -> tuple[np.ndarray, float]:
+    """The image enlarged so its longest side is `target` (when it is shorter), and the factor used."""
+    longest = max(image.shape[:2])
+    if not target or longest >= target or longest == 0:
+        return image, 1.0
+    import cv2
+
+    scale = target / longest
+    return cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC), scale
+
+
+def shrink_box(box: TextBox, scale: float) -> TextBox:
+    """A box read on an enlarged image, in the original image's pixels."""
+    if scale == 1.0:
+        return box
+    return TextBox(box.text, tuple((x / scale, y / scale) for x, y in box.points), box.confidence)
+
+
 class RapidOcrEngine:
     """PP-OCRv4 detector and recogniser in ONNX Runtime; the models ship inside the wheel."""
 
@@ -145,6 +166,10 @@ class RapidOcrEngine:
         det.get_preprocess = lambda _longest_side: pinned
 
     def read(self, image: np.ndarray) -> list[TextBox]:
+        image, scale = enlarge_small(image, self.settings.upscale_to)
+        return [shrink_box(b, scale) for b in self._read(image)]
+
+    def _read(self, image: np.ndarray) -> list[TextBox]:
         bgr = np.ascontiguousarray(image[:, :, ::-1])
         result, _ = self._ocr(bgr, use_cls=self.settings.use_angle_cls)
         read = [
@@ -213,6 +238,7 @@ class EasyOcrEngine:
 
             scale = s.max_side / max(image.shape[:2])
             image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        image, scale = enlarge_small(image, s.upscale_to)
         results = self._reader.readtext(
             image,
             canvas_size=s.det_limit_side,
@@ -222,7 +248,7 @@ class EasyOcrEngine:
             rotation_info=[90, 270] if s.rotation_pass else None,
         )
         return [
-            TextBox(str(text), tuple((float(x), float(y)) for x, y in points), float(score))
+            shrink_box(TextBox(str(text), tuple((float(x), float(y)) for x, y in points), float(score)), scale)
             for points, text, score in results
             if float(score) >= s.text_score and str(text).strip()
         ]

@@ -55,7 +55,12 @@ CONFUSIONS: list[tuple[re.Pattern, str]] = [
 _QUOTE_FIXES = str.maketrans({"”": '"', "“": '"', "″": '"', "’": "'", "′": "'", "‘": "'", "⁄": "/", "，": ","})
 
 
+_VULGAR_AFTER_DIGIT = re.compile(r"(?<=\d)([\u00bc-\u00be\u2150-\u215e])")
+
+
 def normalise(text: str) -> str:
+    # `3½` must become `3 1/2`: NFKC alone writes `31⁄2`, which reads as 31/2
+    text = _VULGAR_AFTER_DIGIT.sub(r" \1", text)
     text = unicodedata.normalize("NFKC", text).translate(_QUOTE_FIXES)
     return text.replace("''", '"')
 

@@ -37,7 +37,7 @@ FEATURES = [
     "text_height_vs_max", "vertical", "angle", "edge_distance", "reading_order", "box_text_len",
     "match_share_of_box", "has_decimal", "is_integer", "x_rank", "y_rank", "is_bottommost", "is_topmost",
     "is_leftmost", "is_rightmost", "family_vertical_count", "is_first_allowed", "allowed_order",
-    "line_across", "line_down",
+    "line_across", "line_down", "line_slant", "line_along_axis", "line_off_axis", "text_along_axis",
 ] + [f"flag_{f}" for f in FLAGS]
 CATEGORICAL = ["entity", "unit", "family", "kind"]
 
@@ -79,6 +79,23 @@ def _placement_among_family(boxes: list[TextBox], candidates: list[Candidate], f
             "family_vertical_count": vertical}
         for i in indices
     }
+
+
+def _axis_fit(entity: str, feature: dict) -> dict:
+    """Cues measured along the attribute's own axis, so that height, width and depth rows pool them.
+
+    A height is drawn beside a vertical line and often printed turned, a width beside a horizontal
+    line, a depth beside a slanted one (the receding edge of a drawing in perspective). Each dimension
+    attribute has only a few dozen labelled rows: as raw geometry the model would have to learn the
+    link three times over.
+    """
+    if entity not in AXIS_OF_ENTITY:
+        return {"line_along_axis": np.nan, "line_off_axis": np.nan, "text_along_axis": np.nan}
+    upright = entity == "height"
+    along = {"height": "line_down", "width": "line_across", "depth": "line_slant"}[entity]
+    off = max(feature[k] for k in ("line_down", "line_across", "line_slant") if k != along)
+    return {"line_along_axis": feature[along], "line_off_axis": off,
+            "text_along_axis": float(bool(feature["vertical"]) == upright)}
 
 
 def image_extent(boxes: list[TextBox]) -> tuple[float, float]:
@@ -139,10 +156,11 @@ def candidate_features(
             feature |= {"rank_desc": np.nan, "rank_asc": np.nan, "is_largest": 0.0, "is_smallest": 0.0}
         feature |= _box_geometry(boxes, first, width, height, max_text)
         if segments is None:
-            feature |= {"line_across": np.nan, "line_down": np.nan}
+            feature |= {"line_across": np.nan, "line_down": np.nan, "line_slant": np.nan}
         else:
-            across, down = line_cues(boxes[first], segments, width, height)
-            feature |= {"line_across": across, "line_down": down}
+            across, down, slant = line_cues(boxes[first], segments, width, height)
+            feature |= {"line_across": across, "line_down": down, "line_slant": slant}
+        feature |= _axis_fit(entity, feature)
         feature |= placement.get(first, _NO_PLACEMENT)
         feature |= {f"flag_{f}": float(f in c.flags) for f in FLAGS}
         feature |= {f"word_{w}": 2.0 if w in own else 1.0 if w in near else 0.0 for w in vocabulary}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataset.evaluate import reweighted
+
 
 def score_lines(report: dict, systems=("ranker", "baseline", "oracle")) -> list[str]:
     header = f"{'attribute':30} {'rows':>5}" + "".join(f" {s + ' strict':>16} {s + ' numeric':>17}" for s in systems)
@@ -11,7 +13,11 @@ def score_lines(report: dict, systems=("ranker", "baseline", "oracle")) -> list[
         for s in systems:
             line += f" {report[s][name]['strict_f1']:16.3f} {report[s][name]['numeric_f1']:17.3f}"
         lines.append(line)
-    return lines
+    line = f"{'test-file mix (reweighted)':30} {'':5}"
+    for s in systems:
+        mixed = reweighted(report[s])
+        line += f" {mixed.strict_f1:16.3f} {mixed.numeric_f1:17.3f}"
+    return lines + ["-" * len(header), line]
 
 
 def print_training_report(report: dict) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from dataset.check import check_prediction, check_predictions
 from dataset.errors import UserError
-from dataset.evaluate import score_rows, score_table
+from dataset.evaluate import reweighted, score_rows, score_table
 from dataset.labels import format_number, parse_label
 from dataset.rows import image_basename, read_rows, write_predictions
 from dataset.units import allowed_units, fix_unit_spelling
@@ -159,3 +159,14 @@ def test_cli_user_error_is_one_line(tmp_path):
     done = run_cli("check", "--input", str(tmp_path / "missing.csv"), "--predictions", str(tmp_path / "p.csv"))
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and "no such file" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_reweighting_to_another_attribute_mix():
+    perfect = score_rows(["5.0 centimetre"] * 10, ["5.0 centimetre"] * 10).as_dict()
+    wrong = score_rows(["5.0 gram"] * 90, ["6.0 gram"] * 90).as_dict()
+    table = {"height": perfect, "item_weight": wrong}
+    assert score_rows(["5.0 centimetre"] * 10 + ["5.0 gram"] * 90, ["5.0 centimetre"] * 10 + ["6.0 gram"] * 90).strict_f1 < 0.2
+    even = reweighted(table, {"height": 0.5, "item_weight": 0.5})
+    assert even.strict_f1 == pytest.approx(2 / 3, abs=1e-3)
+    # an attribute with no rows here is left out, and the others share its weight
+    assert reweighted(table, {"height": 0.25, "item_weight": 0.25, "voltage": 0.5}).strict_f1 == pytest.approx(even.strict_f1)

@@ -16,12 +16,14 @@ def box(text, left, top, right, bottom):
 
 
 def drawing(path):
-    """A height arrow at the left with its measure beside it, a width arrow at the bottom with its measure above."""
-    image = Image.new("RGB", (640, 400), (250, 250, 250))
+    """A box in outline with a height arrow at the left, a width arrow below and a depth arrow receding from its
+    top right corner."""
+    image = Image.new("RGB", (800, 400), (250, 250, 250))
     draw = ImageDraw.Draw(image)
     draw.line((100, 40, 100, 340), fill=(30, 30, 30), width=3)
     draw.line((200, 360, 580, 360), fill=(30, 30, 30), width=3)
     draw.rectangle((200, 60, 580, 300), outline=(120, 120, 120), width=1)
+    draw.line((580, 60, 700, 10), fill=(30, 30, 30), width=3)
     image.save(path)
     return path
 
@@ -32,12 +34,15 @@ def test_measures_beside_drawn_lines(tmp_path):
     height_label = box("30 cm", 110, 180, 170, 200)   # right of the vertical arrow, at its middle
     width_label = box("45 cm", 360, 330, 420, 350)    # just above the horizontal arrow
     far_label = box("500 g", 20, 370, 70, 390)        # below the height arrow's end, left of the width arrow
-    across, down = line_cues(height_label, segments, 640, 400)
-    assert down > 0.6 and across == 0.0
-    across, down = line_cues(width_label, segments, 640, 400)
-    assert across > 0.5 and down == 0.0
-    assert line_cues(far_label, segments, 640, 400) == (0.0, 0.0)
-    assert line_cues(height_label, np.zeros((0, 4), np.float32), 640, 400) == (0.0, 0.0)
+    depth_label = box("20 cm", 610, 5, 660, 20)         # above the receding arrow
+    across, down, slant = line_cues(height_label, segments, 800, 400)
+    assert down > 0.6 and across == 0.0 and slant == 0.0
+    across, down, slant = line_cues(width_label, segments, 800, 400)
+    assert across > 0.4 and down == 0.0 and slant == 0.0
+    *_, slant = line_cues(depth_label, segments, 800, 400)
+    assert slant > 0.05
+    assert line_cues(far_label, segments, 800, 400) == (0.0, 0.0, 0.0)
+    assert line_cues(height_label, np.zeros((0, 4), np.float32), 800, 400) == (0.0, 0.0, 0.0)
 
 
 def test_lines_are_cached_and_filled_in_for_old_cache_rows(tmp_path):

@@ -115,3 +115,16 @@ def test_cache_and_resume(tmp_path):
     assert cache.export({file_digest(p) for p in images}, settings.fingerprint(), snapshot) == 2
     shipped = OcrCache(tmp_path / "other", shipped_dir=snapshot.parent)
     assert shipped.get(file_digest(images[1]), settings.fingerprint()) is not None
+
+
+def test_thumbnails_are_enlarged_before_detection():
+    # a real 500 x 232 dev photo: its height label `22.86cm` is a few pixels high and the detector misses it
+    # at the photo's own size; enlarged to 1000 px it is read, and the box comes back in the photo's pixels
+    image = load_rgb(FIXTURES / "thumbnail_drawing.jpg")
+    as_is = make_engine(OcrSettings(threads=2, upscale_to=0)).read(image)
+    assert (22.86, "centimetre") not in quantities(as_is)
+    enlarged = make_engine(OcrSettings(threads=2)).read(image)
+    assert (22.86, "centimetre") in quantities(enlarged)
+    height_box = next(b for b in enlarged if "22.86" in b.text)
+    assert 0 <= height_box.left < height_box.right <= image.shape[1]
+    assert 0 <= height_box.top < height_box.bottom <= image.shape[0] / 2  # printed at the top right
