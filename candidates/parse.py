@@ -44,6 +44,7 @@ CONFUSIONS: list[tuple[re.Pattern, str]] = [
     (re.compile(r"(?<![A-Za-z])[lI|](?=\d)"), "1"),  # l00ml → 100ml
     (re.compile(r"(?<=\d)[lI](?=\d)"), "1"),  # 1l5 → 115
     (re.compile(r"(?<![A-Za-z\d])S(?=\d\d)"), "5"),  # S00g → 500g
+    (re.compile(r"(?<=[:：])(\s?)S(?=\s?(?:V|W|kg|KG|g|G)(?:$|[\s,;)]))"), r"\g<1>5"),  # VOLTAGE:SV → VOLTAGE:5V
     (re.compile(r"(?<=\d)\s?0[zZ]\b"), " oz"),  # 16 0z → 16 oz
     (re.compile(r"(?<=\d)\s?I[bB](?=[sS]?\b)"), " lb"),  # 5 Ib → 5 lb
     (re.compile(r"(?<=\d)1[bB](?=[sS]?\b)"), " lb"),  # (6.61b) → 6.6 lb: "b" alone is no unit
@@ -221,8 +222,8 @@ def _neighbours(boxes: list[TextBox]) -> list[tuple[int, int]]:
             same_line = (
                 min(a.bottom, b.bottom) - max(a.top, b.top) > 0.5 * h and 0 <= b.left - a.right < 2.0 * h
             )
-            below = (
-                0 <= b.top - a.bottom < 1.0 * h
+            below = (  # boxes of stacked lines may overlap by a few pixels
+                -0.25 * h <= b.top - a.bottom < 1.0 * h
                 and min(a.right, b.right) - max(a.left, b.left) > 0.3 * min(a.width, b.width)
             )
             if same_line or below:

@@ -53,5 +53,6 @@ def learn_vocabulary(contexts: list[tuple[set[str], int]], size: int = 40, min_c
         for w in seen
         if seen[w] >= min_count and len(w) > 1
     }
-    learned = [w for w, _ in sorted(lifts.items(), key=lambda kv: -kv[1]) if w not in CORE_KEYWORDS]
+    # ties broken by the word: the order the contexts came in (OCR workers finish in any order) must not matter
+    learned = [w for w, _ in sorted(lifts.items(), key=lambda kv: (-kv[1], kv[0])) if w not in CORE_KEYWORDS]
     return CORE_KEYWORDS + learned[:size]

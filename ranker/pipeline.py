@@ -145,8 +145,9 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path = DEFAULT_MODEL_DI
 
     work_dir = Path(work_dir or (cache.path.parent / "studies"))
     work_dir.mkdir(parents=True, exist_ok=True)
-    # a study resumes only for the same data, OCR and feature set: old trials never score new features
-    study_key = hashlib.sha1((_data_key(rows, settings) + "|".join(features)).encode()).hexdigest()[:12]
+    # a study resumes only for the same data, OCR, candidates and feature set: old trials never score new features
+    candidate_key = str(pd.util.hash_pandas_object(table[["row_pos", "value", "unit_name", "label"]], index=False).sum())
+    study_key = hashlib.sha1((_data_key(rows, settings) + "|".join(features) + candidate_key).encode()).hexdigest()[:12]
     storage = f"sqlite:///{work_dir / ('study-' + study_key + '.sqlite3')}"
     params, tuned_top1 = tune_ranker(table, folds, features, n_rows, has_positive, trials, budget_s, storage)
 

@@ -45,7 +45,7 @@ def tune_thresholds(
         start = {e: global_floor(confidence, correct, min_precision) for e in present}
     study.enqueue_trial(start, skip_if_exists=True)
     study.optimize(lambda t: evaluate({e: t.suggest_float(e, 0.0, 1.0) for e in present}), n_trials=trials)
-    best = {e: round(float(v), 4) for e, v in study.best_params.items()}
+    best = {e: float(v) for e, v in study.best_params.items()}  # rounded, a cut could take in a row it left out
     return best, float(study.best_value)
 
 

@@ -53,6 +53,8 @@ def kinds(text):
         ('Nisi PURE CLEAR 4"x5.65"', {(4.0, "inch"), (5.65, "inch")}),
         ("3/16 in", {(0.1875, "inch")}),
         ("8.Ocm/3.15in 9.Scm", {(8.0, "centimetre"), (3.15, "inch"), (9.5, "centimetre")}),
+        ("VOLTAGE:SV", {(5.0, "volt")}),  # S read for 5 after a label's colon
+        ("Model:SW-200", set()),
         ("8GB 5GHz 5000mAh 50/60Hz", set()),
         ("M size", set()),
     ],
@@ -112,6 +114,9 @@ def test_number_and_unit_in_neighbouring_boxes():
     assert (500.0, "millilitre", (3, 4)) in split
     # far-apart boxes are not joined
     assert not any(c.boxes == (1, 4) for c in candidates)
+    # a number over its unit, the two boxes overlapping by a few pixels (a real dev photo's `300` / `KGS`)
+    stacked = parse_boxes([box("300", 548, 1357, 104, 49), box("KGS", 542, 1402, 124, 58)])
+    assert [(c.value, c.unit) for c in stacked] == [(300.0, "kilogram")]
 
 
 def test_same_quantity_in_two_units_is_linked():

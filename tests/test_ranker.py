@@ -12,6 +12,7 @@ from dataset.check import check_predictions
 from dataset.errors import UserError
 from dataset.evaluate import score_rows
 from dataset.rows import read_rows
+from features.context import learn_vocabulary
 from ranker.artifacts import load_model
 from ranker.pipeline import predict, train
 from tests.synthetic import make_image_set
@@ -90,3 +91,13 @@ def test_precision_objective_answers_only_confident_rows(trained):
     assert correct[answered].mean() >= 0.9 and 0.05 < answered.mean() < 0.6
     f1_thresholds, _ = tune_thresholds(confidence, correct, entities, np.zeros(400, bool), "f1", trials=30)
     assert f1_thresholds["item_weight"] < 0.05  # with no empty labels, answering everything is best
+
+
+def test_vocabulary_does_not_depend_on_the_order_contexts_come_in():
+    # twenty words, each seen ten times and right five times: all share one lift, and the cut at `size`
+    # and the order must still be the same whatever order the contexts come in
+    contexts = [({f"w{i}"}, k % 2) for i in range(20) for k in range(10)]
+    first = learn_vocabulary(contexts, size=10)
+    for seed in range(3):
+        shuffled = [contexts[i] for i in np.random.default_rng(seed).permutation(len(contexts))]
+        assert learn_vocabulary(shuffled, size=10) == first
