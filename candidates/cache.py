@@ -81,12 +81,11 @@ class OcrCache:
         """
         rows = []
         for digest in sorted(digests):
-            hit = self.get(digest, settings)
-            if hit is not None:
-                rows.append((digest, settings, boxes_to_json(hit[0]), round(hit[1], 3)))
-            segments = self.get_segments(digest, segments_key) if segments_key else None
-            if segments is not None:
-                rows.append((digest, segments_key, segments_to_json(segments), 0.0))
+            # the stored JSON is copied as it is: both payloads were written by their own *_to_json
+            if (hit := self._raw(digest, settings)) is not None:
+                rows.append((digest, settings, hit[0], round(hit[1], 3)))
+            if segments_key and (lines := self._raw(digest, segments_key)) is not None:
+                rows.append((digest, segments_key, lines[0], 0.0))
         frame = pd.DataFrame(rows, columns=["digest", "settings", "boxes", "seconds"])
         path.parent.mkdir(parents=True, exist_ok=True)
         frame.to_parquet(path, compression="zstd", index=False)

@@ -1,8 +1,9 @@
 """Straight drawn lines in a photo: the arrows and rulers of dimension drawings, found cheaply with OpenCV.
 
 A measure printed beside a long vertical line is likely a height, beside a horizontal one a width, beside
-a slanted one (the receding edge of a drawing in perspective) a depth. The OCR workers find the segments while the image is decoded anyway (a few milliseconds a photo) and the
-OCR cache keeps them next to the boxes, in the coordinates the boxes use.
+a slanted one (the receding edge of a drawing in perspective) a depth. The OCR workers find the segments
+while the image is decoded anyway (a few milliseconds a photo) and the OCR cache keeps them next to the
+boxes, in the coordinates the boxes use.
 """
 
 from __future__ import annotations
@@ -66,10 +67,11 @@ def line_cues(box: TextBox, segments: np.ndarray, width: float, height: float) -
     vertical &= np.abs((x1 + x2) / 2 - cx) < box.width / 2 + reach
     vertical &= (np.minimum(y1, y2) - box.height < cy) & (cy < np.maximum(y1, y2) + box.height)
     length = np.hypot(run, rise)
+    span = np.maximum(length, 1.0)
     # the slanted line's distance from the box centre, and where along it the centre falls (0..1 = on it)
-    along = ((cx - x1) * (x2 - x1) + (cy - y1) * (y2 - y1)) / np.maximum(length, 1.0) ** 2
-    apart = np.abs((cx - x1) * (y2 - y1) - (cy - y1) * (x2 - x1)) / np.maximum(length, 1.0)
-    margin = max(box.width, box.height) / np.maximum(length, 1.0)
+    along = ((cx - x1) * (x2 - x1) + (cy - y1) * (y2 - y1)) / span**2
+    apart = np.abs((cx - x1) * (y2 - y1) - (cy - y1) * (x2 - x1)) / span
+    margin = max(box.width, box.height) / span
     slanted &= (apart < max(box.width, box.height) / 2 + reach) & (along > -margin) & (along < 1 + margin)
     across = float(run[horizontal].max() / width) if horizontal.any() else 0.0
     down = float(rise[vertical].max() / height) if vertical.any() else 0.0

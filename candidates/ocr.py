@@ -117,15 +117,30 @@ def enlarge_small(image: np.ndarray, target: int) -> tuple[np.ndarray, float]:
     return cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC), scale
 
 
-def shrink_box(box: TextBox, scale: float) -> TextBox:
-    """A box read on an enlarged image, in the original image's pixels."""
+def in_original_pixels(box: TextBox, scale: float) -> TextBox:
+    """A box read on an image resized by `scale`, in the original image's pixels."""
     if scale == 1.0:
         return box
     return TextBox(box.text, tuple((x / scale, y / scale) for x, y in box.points), box.confidence)
 
 
-class RapidOcrEngine:
-    """PP-OCRv4 detector and recogniser in ONNX Runtime; the models ship inside the wheel."""
+class _Engine:
+    """What both engines share: small photos are enlarged before reading, and boxes come back in the
+    photo's own pixels."""
+
+    settings: OcrSettings
+
+    def read(self, image: np.ndarray) -> list[TextBox]:
+        image, scale = enlarge_small(image, self.settings.upscale_to)
+        return [in_original_pixels(b, scale) for b in self._read(image)]
+
+    def _read(self, image: np.ndarray) -> list[TextBox]:
+        raise NotImplementedError
+
+
+class RapidOcrEngine(_Engine):
+    """PP-OCRv4 detector and recogniser (the models ship inside rapidocr's wheel), run in OpenVINO or
+    ONNX Runtime (`candidates.runtimes`)."""
 
     def __init__(self, settings: OcrSettings):
         from rapidocr_onnxruntime import RapidOCR
@@ -164,10 +179,6 @@ class RapidOcrEngine:
         det = self._ocr.text_det
         pinned = DetPreProcess(self.settings.det_limit_side, self.settings.det_limit_type, det.mean, det.std)
         det.get_preprocess = lambda _longest_side: pinned
-
-    def read(self, image: np.ndarray) -> list[TextBox]:
-        image, scale = enlarge_small(image, self.settings.upscale_to)
-        return [shrink_box(b, scale) for b in self._read(image)]
 
     def _read(self, image: np.ndarray) -> list[TextBox]:
         bgr = np.ascontiguousarray(image[:, :, ::-1])
@@ -211,7 +222,7 @@ class RapidOcrEngine:
         return out
 
 
-class EasyOcrEngine:
+class EasyOcrEngine(_Engine):
     """EasyOCR (CRAFT + CRNN) with the offline English weights; torch picks the GPU when there is one."""
 
     def __init__(self, settings: OcrSettings):
@@ -231,14 +242,14 @@ class EasyOcrEngine:
             verbose=False,
         )
 
-    def read(self, image: np.ndarray) -> list[TextBox]:
+    def _read(self, image: np.ndarray) -> list[TextBox]:
         s = self.settings
+        scale = 1.0
         if s.max_side and max(image.shape[:2]) > s.max_side:
             import cv2
 
             scale = s.max_side / max(image.shape[:2])
             image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        image, scale = enlarge_small(image, s.upscale_to)
         results = self._reader.readtext(
             image,
             canvas_size=s.det_limit_side,
@@ -248,7 +259,7 @@ class EasyOcrEngine:
             rotation_info=[90, 270] if s.rotation_pass else None,
         )
         return [
-            shrink_box(TextBox(str(text), tuple((float(x), float(y)) for x, y in points), float(score)), scale)
+            in_original_pixels(TextBox(str(text), tuple((float(x), float(y)) for x, y in points), float(score)), scale)
             for points, text, score in results
             if float(score) >= s.text_score and str(text).strip()
         ]

@@ -26,6 +26,7 @@ KINDS = ["single", "range_low", "range_high", "dimension", "multipack", "multipa
 FLAGS = ["ocr_fix", "alt_number", "ambiguous_unit", "unit_from_group", "unit_from_range", "split_boxes",
          "has_equivalent"]
 AXIS_OF_ENTITY = {"height": "H", "width": "W", "depth": "D"}
+LINE_ALONG_AXIS = {"height": "line_down", "width": "line_across", "depth": "line_slant"}
 ENTITY_FAMILY = {e: UNIT_FAMILY[next(iter(u))] for e, u in allowed_units().items()}
 
 FEATURES = [
@@ -89,13 +90,12 @@ def _axis_fit(entity: str, feature: dict) -> dict:
     attribute has only a few dozen labelled rows: as raw geometry the model would have to learn the
     link three times over.
     """
-    if entity not in AXIS_OF_ENTITY:
+    if entity not in LINE_ALONG_AXIS:
         return {"line_along_axis": np.nan, "line_off_axis": np.nan, "text_along_axis": np.nan}
-    upright = entity == "height"
-    along = {"height": "line_down", "width": "line_across", "depth": "line_slant"}[entity]
-    off = max(feature[k] for k in ("line_down", "line_across", "line_slant") if k != along)
+    along = LINE_ALONG_AXIS[entity]
+    off = max(feature[k] for k in LINE_ALONG_AXIS.values() if k != along)
     return {"line_along_axis": feature[along], "line_off_axis": off,
-            "text_along_axis": float(bool(feature["vertical"]) == upright)}
+            "text_along_axis": float(bool(feature["vertical"]) == (entity == "height"))}
 
 
 def image_extent(boxes: list[TextBox]) -> tuple[float, float]:
