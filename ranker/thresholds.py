@@ -45,17 +45,19 @@ def tune_thresholds(
         start = {e: global_floor(confidence, correct, min_precision) for e in present}
     study.enqueue_trial(start, skip_if_exists=True)
     study.optimize(lambda t: evaluate({e: t.suggest_float(e, 0.0, 1.0) for e in present}), n_trials=trials)
-    best = {e: float(v) for e, v in study.best_params.items()}  # rounded, a cut could take in a row it left out
+    best = {e: float(v) for e, v in study.best_params.items()}  # unrounded: a rounded cut could take in rows
     return best, float(study.best_value)
 
 
 def global_floor(confidence: np.ndarray, correct: np.ndarray, min_precision: float) -> float:
     """The lowest single threshold whose answers reach the precision floor (1.0 if none does)."""
-    order = np.argsort(-confidence)
-    hits = np.cumsum(correct[order])
-    precision = hits / np.arange(1, len(order) + 1)
-    ok = np.nonzero(precision >= min_precision)[0]
-    return float(confidence[order][ok[-1]]) if len(ok) else 1.0
+    order = np.argsort(-confidence, kind="stable")
+    ranked = confidence[order]
+    precision = np.cumsum(correct[order]) / np.arange(1, len(order) + 1)
+    # a cut at a value answers every row of that value, so only the last of a run of equal values is a cut
+    run_end = np.append(ranked[1:] < ranked[:-1], True)
+    ok = np.nonzero((precision >= min_precision) & run_end)[0]
+    return float(ranked[ok[-1]]) if len(ok) else 1.0
 
 
 def precision_recall_curve(confidence: np.ndarray, correct: np.ndarray, truth_empty: np.ndarray,

@@ -101,3 +101,15 @@ def test_vocabulary_does_not_depend_on_the_order_contexts_come_in():
     for seed in range(3):
         shuffled = [contexts[i] for i in np.random.default_rng(seed).permutation(len(contexts))]
         assert learn_vocabulary(shuffled, size=10) == first
+
+
+def test_precision_floor_is_never_a_cut_inside_a_run_of_equal_confidences():
+    from ranker.thresholds import global_floor
+
+    # at 0.9 the first row alone is right (precision 1.0), but a cut at 0.9 answers all three rows at 0.9,
+    # of which two are wrong: the lowest cut that keeps precision >= 0.9 is above them
+    confidence = np.array([0.95, 0.95, 0.9, 0.9, 0.9, 0.5])
+    correct = np.array([True, True, True, False, False, False])
+    floor = global_floor(confidence, correct, 0.9)
+    assert floor == 0.95
+    assert correct[confidence >= floor].mean() >= 0.9
