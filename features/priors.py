@@ -5,7 +5,8 @@
 - the most common label per (group, attribute): a fallback answer when a photo offers no candidate;
 - written-form habits: how often an integer value is written `500` rather than `500.0`;
 - value popularity per (attribute, unit): how many labels carry exactly this value (round sizes recur).
-Rows that are also dev rows can be left out (`exclude_index`) so the dev evaluation is not flattered.
+Rows about the photos a model trains on are left out (`exclude_images`), so no row's own label feeds its features
+(the dev rows are train.csv rows; their `index` is not their position in it, so rows are matched by photo).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dataset.rows import image_basename
 from dataset.labels import parse_label
 
 QUANTILES = np.linspace(0, 1, 21)
@@ -25,11 +27,10 @@ MIN_GROUP_ROWS = 5
 MIN_VALUE_COUNT = 3  # rarer values are left out of the popularity table (it ships in models/)
 
 
-def build_priors(train_csv: str | Path, exclude_index: set[int] | None = None) -> dict:
+def build_priors(train_csv: str | Path, exclude_images: set[str] | None = None) -> dict:
     frame = pd.read_csv(train_csv, dtype=str, keep_default_na=False)
-    frame["row"] = np.arange(len(frame))
-    if exclude_index:
-        frame = frame[~frame["row"].isin(exclude_index)]
+    if exclude_images:
+        frame = frame[~frame["image_link"].map(image_basename).isin(exclude_images)]
     units: dict[str, Counter] = defaultdict(Counter)
     group_units: dict[str, Counter] = defaultdict(Counter)
     values: dict[str, list[float]] = defaultdict(list)

@@ -124,8 +124,7 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path = DEFAULT_MODEL_DI
 
     train_csv = train_csv or DEFAULT_TRAIN_CSV
     if Path(train_csv).is_file():
-        exclude = {int(i) for i in rows["index"] if str(i).isdigit()} if "index" in pd.read_csv(labels_csv, nrows=0).columns else set()
-        priors = Priors(build_priors(train_csv, exclude_index=exclude))
+        priors = Priors(build_priors(train_csv, exclude_images=set(rows["image_name"])))
     elif (model_dir / "priors.json").is_file():
         log.warning("%s not found: reusing %s", train_csv, model_dir / "priors.json")
         priors = Priors.load(model_dir / "priors.json")
@@ -145,9 +144,10 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path = DEFAULT_MODEL_DI
 
     work_dir = Path(work_dir or (cache.path.parent / "studies"))
     work_dir.mkdir(parents=True, exist_ok=True)
-    # a study resumes only for the same data, OCR, candidates and feature set: old trials never score new features
-    candidate_key = str(pd.util.hash_pandas_object(table[["row_pos", "value", "unit_name", "label"]], index=False).sum())
-    study_key = hashlib.sha1((_data_key(rows, settings) + "|".join(features) + candidate_key).encode()).hexdigest()[:12]
+    # a study resumes only for the same training table (data, OCR, candidates, priors, features): old trials never
+    # score a table they were not run on
+    table_key = str(pd.util.hash_pandas_object(table[["row_pos", "label", *features]], index=False).sum())
+    study_key = hashlib.sha1((_data_key(rows, settings) + "|".join(features) + table_key).encode()).hexdigest()[:12]
     storage = f"sqlite:///{work_dir / ('study-' + study_key + '.sqlite3')}"
     params, tuned_top1 = tune_ranker(table, folds, features, n_rows, has_positive, trials, budget_s, storage)
 

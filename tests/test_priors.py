@@ -22,3 +22,13 @@ def test_priors_from_a_small_train_csv(tmp_path):
     # 2 of the 22 integer gram labels are written `500`, not `500.0`
     assert priors.plain_share("1", "item_weight", "gram") == round(2 / 22, 4)
     assert priors.group_top_value("1", "item_weight") == ("500.0 gram", 0.4)
+
+
+def test_rows_about_the_training_photos_are_left_out(tmp_path):
+    # the dev rows are train.csv rows too: a row's own label must not feed the priors it is scored with
+    values = ["7.0 gram"] * 5 + ["9.0 gram"] * 5
+    links = [f"https://m.media-amazon.com/images/I/{k}.jpg" for k in range(10)]
+    pd.DataFrame({"image_link": links, "group_id": "1", "entity_name": "item_weight",
+                  "entity_value": values}).to_csv(tmp_path / "train.csv", index=False)
+    priors = Priors(build_priors(tmp_path / "train.csv", exclude_images={"0.jpg", "1.jpg", "2.jpg"}))
+    assert priors.group_top_value("1", "item_weight") == ("9.0 gram", round(5 / 7, 4))
