@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dataset.rows import image_basename
 from dataset.labels import parse_label
+from dataset.rows import image_basename
 
 QUANTILES = np.linspace(0, 1, 21)
 MIN_GROUP_ROWS = 5
