@@ -31,7 +31,7 @@ ENTITY_FAMILY = {e: UNIT_FAMILY[next(iter(u))] for e, u in allowed_units().items
 
 FEATURES = [
     "entity", "unit", "family", "kind", "log_value", "unit_allowed", "family_matches", "unit_share",
-    "group_unit_share", "value_percentile", "value_share", "group_rows", "position", "group_size",
+    "group_unit_share", "value_percentile", "group_value_percentile", "value_share", "group_rows", "position", "group_size",
     "axis_matches", "has_axis",
     "confidence", "same_value_count", "candidates_in_image", "allowed_in_image", "rank_desc", "rank_asc",
     "is_largest", "is_smallest", "centre_x", "centre_y", "box_width", "box_height", "text_height_rel",
@@ -136,6 +136,7 @@ def candidate_features(
             "family_matches": float(family == ENTITY_FAMILY[entity]), "unit_share": priors.unit_share(entity, c.unit),
             "group_unit_share": priors.group_unit_share(group, entity, c.unit),
             "value_percentile": priors.value_percentile(entity, c.unit, c.value),
+            "group_value_percentile": priors.group_value_percentile(group, entity, c.unit, c.value),
             "value_share": priors.value_share(entity, c.unit, c.value),
             "group_rows": math.log1p(priors.group_rows(group)), "position": c.position, "group_size": c.group_size,
             "axis_matches": float(bool(c.axis) and AXIS_OF_ENTITY.get(entity) == c.axis), "has_axis": float(bool(c.axis)),

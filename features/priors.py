@@ -4,7 +4,9 @@
 - value quantiles per (attribute, unit): where a candidate's value falls among real labels;
 - the most common label per (group, attribute): a fallback answer when a photo offers no candidate;
 - written-form habits: how often an integer value is written `500` rather than `500.0`;
-- value popularity per (attribute, unit): how many labels carry exactly this value (round sizes recur).
+- value popularity per (attribute, unit): how many labels carry exactly this value (round sizes recur);
+- value quantiles per (group, attribute) in SI base units: a category's heights or weights cluster, whatever
+  unit each label was written in, and that tells a 16 g sachet from a 1.6 kg tub.
 Rows about the photos a model trains on are left out (`exclude_images`), so no row's own label feeds its features
 (the dev rows are train.csv rows; their `index` is not their position in it, so rows are matched by photo).
 """
@@ -13,16 +15,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from candidates.convert import to_base
 from dataset.labels import parse_label
 from dataset.rows import image_basename
 
 QUANTILES = np.linspace(0, 1, 21)
+GROUP_QUANTILES = np.linspace(0, 1, 11)  # coarser: one table per (group, attribute) ships in models/
+MIN_GROUP_VALUES = 20
 MIN_GROUP_ROWS = 5
 MIN_VALUE_COUNT = 3  # rarer values are left out of the popularity table (it ships in models/)
 
@@ -37,6 +43,7 @@ def build_priors(train_csv: str | Path, exclude_images: set[str] | None = None) 
     value_counts: dict[str, Counter] = defaultdict(Counter)
     group_values: dict[str, Counter] = defaultdict(Counter)
     plain_style: dict[str, Counter] = defaultdict(Counter)
+    group_base_values: dict[str, list[float]] = defaultdict(list)
     group_rows: Counter = Counter()
     for group, entity, text in zip(frame["group_id"], frame["entity_name"], frame["entity_value"]):
         label = parse_label(text)
@@ -48,6 +55,9 @@ def build_priors(train_csv: str | Path, exclude_images: set[str] | None = None) 
         values[f"{entity}|{label.unit}"].extend(label.values)
         for value in label.values:
             value_counts[f"{entity}|{label.unit}"][_value_key(value)] += 1
+            base = to_base(value, label.unit)
+            if base and base[0] > 0:
+                group_base_values[f"{group}|{entity}"].append(math.log10(base[0]))
         if len(label.values) == 1:
             group_values[f"{group}|{entity}"][text.strip()] += 1
             if float(label.values[0]).is_integer():
@@ -76,6 +86,11 @@ def build_priors(train_csv: str | Path, exclude_images: set[str] | None = None) 
             if c["plain"] + c["decimal"] >= MIN_GROUP_ROWS
         },
         "group_rows": {g: n for g, n in group_rows.items() if n >= MIN_GROUP_ROWS},
+        "group_value_quantiles": {
+            k: [round(float(q), 4) for q in np.quantile(v, GROUP_QUANTILES)]
+            for k, v in group_base_values.items()
+            if len(v) >= MIN_GROUP_VALUES
+        },
         "value_share": {
             k: {v: round(n / sum(c.values()), 5) for v, n in c.items() if n >= MIN_VALUE_COUNT}
             for k, c in value_counts.items()
@@ -119,6 +134,14 @@ class Priors:
         if not quantiles or value <= 0:
             return float("nan")
         return float(np.interp(np.log10(value), quantiles, QUANTILES, left=-0.05, right=1.05))
+
+    def group_value_percentile(self, group: str, entity: str, unit: str, value: float) -> float:
+        """Where the value, in SI base units, falls among the group's labels of this attribute (NaN if unknown)."""
+        quantiles = self.doc.get("group_value_quantiles", {}).get(f"{group}|{entity}")
+        base = to_base(value, unit) if quantiles else None
+        if not base or base[0] <= 0:
+            return float("nan")
+        return float(np.interp(math.log10(base[0]), quantiles, GROUP_QUANTILES, left=-0.05, right=1.05))
 
     def value_share(self, entity: str, unit: str, value: float) -> float:
         """Share of train labels of this attribute and unit with exactly this value (NaN if the pair is unseen)."""

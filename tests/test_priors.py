@@ -3,6 +3,7 @@
 import math
 
 import pandas as pd
+import pytest
 
 from features.priors import Priors, build_priors
 
@@ -22,6 +23,12 @@ def test_priors_from_a_small_train_csv(tmp_path):
     # 2 of the 22 integer gram labels are written `500`, not `500.0`
     assert priors.plain_share("1", "item_weight", "gram") == round(2 / 22, 4)
     assert priors.group_top_value("1", "item_weight") == ("500.0 gram", 0.4)
+    # the group's values are compared in base units, whatever unit a candidate is written in
+    assert priors.group_value_percentile("1", "item_weight", "kilogram", 0.5) == pytest.approx(
+        priors.group_value_percentile("1", "item_weight", "gram", 500.0))
+    assert priors.group_value_percentile("1", "item_weight", "gram", 50.0) == -0.05  # lighter than any label
+    assert priors.group_value_percentile("1", "item_weight", "kilogram", 2.0) > 0.85  # the heaviest labels
+    assert math.isnan(priors.group_value_percentile("2", "item_weight", "gram", 500.0))  # unseen group
 
 
 def test_rows_about_the_training_photos_are_left_out(tmp_path):
