@@ -41,7 +41,9 @@ UNIT_SURFACES: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
     (("centimetre",), ("cm", "cms", "centimetre", "centimetres", "centimeter", "centimeters")),
     (("metre",), ("m", "mtr", "mtrs", "metre", "metres", "meter", "meters")),
     (("inch",), ("in", "in.", "inch", "inches", '"')),
-    (("foot",), ("ft", "ft.", "feet", "foot", "'")),
+    (("foot",), ("ft", "ft.", "feet", "foot")),
+    # a lone `'` is a foot mark, but OCR often reads a faint `"` as `'` (`49' 15" 12"` on one drawing)
+    (("foot", "inch"), ("'",)),
     (("yard",), ("yd", "yds", "yard", "yards")),
 ]
 

@@ -42,7 +42,11 @@ def kinds(text):
         ("12¾ inch", {(12.75, "inch")}),
         ('29.53"', {(29.53, "inch")}),
         ("12”", {(12.0, "inch")}),
-        ("6'", {(6.0, "foot")}),
+        ("6'", {(6.0, "foot"), (6.0, "inch")}),  # a faint " is often read as '
+        ("24' 16\" 16\" 16\"", {(24.0, "foot"), (24.0, "inch"), (16.0, "inch")}),
+        ("5-INCH &-HOLE CUSHION PAD", {(5.0, "inch")}),
+        ("250-W-Getriebenabenmotor", {(250.0, "watt")}),
+        ("2.5-KG", {(2.5, "kilogram")}),
         ("2 cu ft", {(2.0, "cubic foot")}),
         ("500cc", {(500.0, "millilitre")}),
         ("1.2 KW", {(1.2, "kilowatt")}),
