@@ -99,6 +99,11 @@ def build_priors(train_csv: str | Path, exclude_images: set[str] | None = None) 
     }
 
 
+def _percentile(log_value: float, quantiles: list[float], levels: np.ndarray) -> float:
+    """Where a log10 value falls among stored quantiles (0..1); -0.05 below the lowest, 1.05 above the highest."""
+    return float(np.interp(log_value, quantiles, levels, left=-0.05, right=1.05))
+
+
 def _value_key(value: float) -> str:
     return f"{float(value):.6g}"
 
@@ -133,7 +138,7 @@ class Priors:
         quantiles = self.doc["value_quantiles"].get(f"{entity}|{unit}")
         if not quantiles or value <= 0:
             return float("nan")
-        return float(np.interp(np.log10(value), quantiles, QUANTILES, left=-0.05, right=1.05))
+        return _percentile(np.log10(value), quantiles, QUANTILES)
 
     def group_value_percentile(self, group: str, entity: str, unit: str, value: float) -> float:
         """Where the value, in SI base units, falls among the group's labels of this attribute (NaN if unknown)."""
@@ -141,7 +146,7 @@ class Priors:
         base = to_base(value, unit) if quantiles else None
         if not base or base[0] <= 0:
             return float("nan")
-        return float(np.interp(math.log10(base[0]), quantiles, GROUP_QUANTILES, left=-0.05, right=1.05))
+        return _percentile(math.log10(base[0]), quantiles, GROUP_QUANTILES)
 
     def value_share(self, entity: str, unit: str, value: float) -> float:
         """Share of train labels of this attribute and unit with exactly this value (NaN if the pair is unseen)."""

@@ -78,8 +78,9 @@ def run_bench(labels: Path | None = None, images: Path | None = None, out: Path 
     print(note, flush=True)
 
     started = time.perf_counter()
+    k_folds = min(5, rows["image_name"].nunique())
     report = train(Path(labels), Path(images), model_dir=out / "model", trials=trials, budget_s=300,
-                   cache_dir=cache_dir, workers=workers, progress=progress, k_folds=min(5, rows["image_name"].nunique()))
+                   cache_dir=cache_dir, workers=workers, progress=progress, k_folds=k_folds)
     oof = report.pop("oof")
     rows, boxes, segments, table = oof["rows"], oof["boxes"], oof["segments"], oof["table"]
 
@@ -111,7 +112,7 @@ def run_bench(labels: Path | None = None, images: Path | None = None, out: Path 
     }
 
     fresh_top1 = top1_on_fresh_splits(table, rows["image_name"], model.features, RankerParams(**report["params"]),
-                                      k_folds=min(5, rows["image_name"].nunique()))
+                                      k_folds=k_folds)
     recall = recall_table(rows, [candidates.get(n, []) for n in rows["image_name"]])
     reasons = loss_reasons(rows, boxes, table, oof["answers"])
     losses = loss_counts(reasons)
@@ -162,8 +163,6 @@ def _precision_operating_point(rows: pd.DataFrame, tops: pd.DataFrame, confidenc
 
 
 def _fresh_top1_text(values: list[float]) -> str:
-    if not values:
-        return "no other split measured"
     return (f"{statistics.fmean(values):.3f} (mean of {len(values)} other splits, {min(values):.3f}–{max(values):.3f}) "
             "with the same parameters: the fairer estimate")
 

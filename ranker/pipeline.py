@@ -82,6 +82,13 @@ def _oof_scores(table: pd.DataFrame, folds_by_row: np.ndarray, features: list[st
     return scores
 
 
+def rows_with_a_right_candidate(table: pd.DataFrame, n_rows: int) -> np.ndarray:
+    """Which rows have a candidate equal to their label: the rows top-1 accuracy is measured on."""
+    has_positive = np.zeros(n_rows, dtype=bool)
+    has_positive[table.loc[table["label"] > 0, "row_pos"].unique()] = True
+    return has_positive
+
+
 def _top1_accuracy(tops: pd.DataFrame, has_positive: np.ndarray) -> float:
     return float(tops["label"].to_numpy()[has_positive].mean()) if has_positive.any() else 0.0
 
@@ -94,8 +101,7 @@ def top1_on_fresh_splits(table: pd.DataFrame, image_names: pd.Series, features: 
     flattered by the choice; other splits are not.
     """
     n_rows = len(image_names)
-    has_positive = np.zeros(n_rows, dtype=bool)
-    has_positive[table.loc[table["label"] > 0, "row_pos"].unique()] = True
+    has_positive = rows_with_a_right_candidate(table, n_rows)
     out = []
     for seed in seeds:
         folds = image_folds(image_names, k=k_folds, seed=seed)
@@ -154,8 +160,7 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path = DEFAULT_MODEL_DI
     table, _ = build_table(rows, boxes, priors, vocabulary, candidates, segments)
     n_rows = len(rows)
     folds = image_folds(rows["image_name"], k=k_folds)
-    has_positive = np.zeros(n_rows, dtype=bool)
-    has_positive[table.loc[table["label"] > 0, "row_pos"].unique()] = True
+    has_positive = rows_with_a_right_candidate(table, n_rows)
     if not has_positive.any():
         raise UserError("no labelled row has its label among the OCR candidates: nothing to learn from")
 
