@@ -24,12 +24,24 @@ def _cmd_predict(args) -> None:
     print(result["output"])
 
 
+def _text_corpus(args) -> Path | None:
+    """The corpus the user named, else the shared one where it exists; `--no-text-corpus` trains on photos only."""
+    from ranker.pipeline import DEFAULT_TEXT_CORPUS
+
+    if args.no_text_corpus:
+        return None
+    if args.text_corpus is not None:
+        return args.text_corpus
+    return DEFAULT_TEXT_CORPUS if DEFAULT_TEXT_CORPUS.is_file() else None
+
+
 def _cmd_train(args) -> None:
     from ranker.pipeline import train
     from ranker.report import print_training_report
 
     report = train(args.labels, args.images, args.model_dir, args.objective, args.min_precision, args.trials,
-                   args.budget, args.train_csv, cache_dir=args.cache_dir, workers=args.workers)
+                   args.budget, args.train_csv, cache_dir=args.cache_dir, workers=args.workers,
+                   text_corpus=_text_corpus(args))
     print_training_report(report)
     print(f"model written to {args.model_dir}")
 
@@ -84,7 +96,7 @@ def _cmd_bench(args) -> None:
     from ranker.bench import run_bench
 
     out = run_bench(args.labels, args.images, args.out, limit=args.limit, trials=args.trials, seed=args.seed,
-                    cache_dir=args.cache_dir, workers=args.workers, engines=args.engines)
+                    cache_dir=args.cache_dir, workers=args.workers, engines=args.engines, text_corpus=_text_corpus(args))
     print(f"report: {out / 'report.md'}\nresults: {out / 'results.json'}")
 
 
@@ -124,6 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
     cache = {"type": Path, "default": None, "help": "OCR cache folder (default $PRODSPEC_CACHE_DIR or ~/.cache/prodspec)"}
+    text_corpus = {"type": Path, "default": None,
+                   "help": "labelled flat OCR text (image_link,group_id,entity_name,entity_value,ocr_text) that the "
+                           "dimension ranker also learns from (default ../shared/data/ocr_text_corpus.csv if present)"}
     workers = {"type": int, "default": None, "help": "OCR processes (default: one per core)"}
 
     p = sub.add_parser("predict", help="answer an input CSV")
@@ -147,6 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--budget", type=float, default=900, help="seconds Optuna may spend on the ranker")
     p.add_argument("--train-csv", type=Path, default=None, help="train.csv for priors (default ../shared/data)")
     p.add_argument("--model-dir", type=Path, default=Path("models"))
+    p.add_argument("--text-corpus", **text_corpus)
+    p.add_argument("--no-text-corpus", action="store_true", help="learn from the photos' rows only")
     p.add_argument("--cache-dir", **cache)
     p.add_argument("--workers", **workers)
     p.set_defaults(run=_cmd_train)
@@ -181,6 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trials", type=int, default=10)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--engines", nargs="*", default=None, help="OCR engines to time (default: the default engine)")
+    p.add_argument("--text-corpus", **text_corpus)
+    p.add_argument("--no-text-corpus", action="store_true", help="learn from the photos' rows only")
     p.add_argument("--cache-dir", **cache)
     p.add_argument("--workers", **workers)
     p.set_defaults(run=_cmd_bench)

@@ -70,6 +70,23 @@ def read_rows(path: str | os.PathLike, *, labelled: bool | None = None) -> pd.Da
     return rows
 
 
+def read_text_corpus(path: str | os.PathLike, exclude_images: set[str] = frozenset()) -> pd.DataFrame:
+    """Labelled rows with another system's flat OCR text (`image_link,group_id,entity_name,entity_value,ocr_text`).
+
+    Rows of an unknown attribute, an empty label or a photo in `exclude_images` (the rows being scored) are
+    left out, so the text rows only ever add training data.
+    """
+    path = Path(path)
+    corpus = read_csv_text(path)
+    missing = [c for c in (*TRAIN_COLUMNS, "ocr_text") if c not in corpus.columns]
+    if missing:
+        raise UserError(f"{path}: missing column(s) {', '.join(missing)}")
+    corpus["image_name"] = [image_basename(link) for link in corpus["image_link"]]
+    keep = (corpus["entity_name"].isin(allowed_units()) & (corpus["entity_value"].str.strip() != "")
+            & ~corpus["image_name"].isin(exclude_images))
+    return corpus[keep].reset_index(drop=True)
+
+
 def write_atomically(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
     """Write a CSV through a temporary file and a rename, so a kill never leaves half a file."""
     path = Path(path)

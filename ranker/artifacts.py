@@ -23,15 +23,24 @@ class Model:
     confidence: lgb.Booster | None
     priors: Priors
     meta: dict
+    dimension_ranker: lgb.Booster | None = None  # scores height/width/depth rows when trained with text rows
 
     @property
     def features(self) -> list[str]:
         return self.meta["features"]
 
 
-def save_model(model_dir: Path, ranker: lgb.Booster, confidence: lgb.Booster | None, priors: Priors, meta: dict) -> None:
+DIMENSION_RANKER_FILE = "ranker_dimensions.txt"
+
+
+def save_model(model_dir: Path, ranker: lgb.Booster, confidence: lgb.Booster | None, priors: Priors, meta: dict,
+               dimension_ranker: lgb.Booster | None = None) -> None:
     model_dir.mkdir(parents=True, exist_ok=True)
     ranker.save_model(str(model_dir / "ranker.txt"))
+    if dimension_ranker is not None:
+        dimension_ranker.save_model(str(model_dir / DIMENSION_RANKER_FILE))
+    else:
+        (model_dir / DIMENSION_RANKER_FILE).unlink(missing_ok=True)
     if confidence is not None:
         confidence.save_model(str(model_dir / "confidence.txt"))
     else:
@@ -39,6 +48,7 @@ def save_model(model_dir: Path, ranker: lgb.Booster, confidence: lgb.Booster | N
     priors.save(model_dir / "priors.json")
     meta = {**meta, "model_version": MODEL_VERSION, "lightgbm": lgb.__version__,
             "priors_file": "priors.json",
+            "dimension_ranker_file": DIMENSION_RANKER_FILE if dimension_ranker is not None else None,
             "priors_sha1": hashlib.sha1((model_dir / "priors.json").read_bytes()).hexdigest()}
     (model_dir / "meta.json").write_text(json.dumps(meta, indent=1, sort_keys=True))
 
@@ -61,9 +71,17 @@ def load_model(model_dir: str | Path | None = None) -> Model:
     ranker = lgb.Booster(model_file=str(model_dir / "ranker.txt"))
     if ranker.feature_name() != meta["features"]:
         raise UserError(f"{model_dir}/ranker.txt: its features do not match meta.json")
+    dimension_ranker = None
+    if meta.get("dimension_ranker_file"):
+        path = model_dir / meta["dimension_ranker_file"]
+        if not path.is_file():
+            raise UserError(f"{path}: named in meta.json but missing; retrain or restore it")
+        dimension_ranker = lgb.Booster(model_file=str(path))
+        if dimension_ranker.feature_name() != meta["features"]:
+            raise UserError(f"{path}: its features do not match meta.json")
     confidence_path = model_dir / "confidence.txt"
     confidence = lgb.Booster(model_file=str(confidence_path)) if confidence_path.is_file() else None
     priors_path = model_dir / meta["priors_file"]
     if hashlib.sha1(priors_path.read_bytes()).hexdigest() != meta["priors_sha1"]:
         raise UserError(f"{priors_path}: does not match the hash in meta.json; retrain or restore it")
-    return Model(ranker, confidence, Priors.load(priors_path), meta)
+    return Model(ranker, confidence, Priors.load(priors_path), meta, dimension_ranker)

@@ -22,6 +22,8 @@ def score_lines(report: dict, systems=("ranker", "baseline", "oracle")) -> list[
 
 def print_training_report(report: dict) -> None:
     print(f"{report['rows']} rows, {report['images']} images; out-of-fold ({report['objective']} objective)")
+    if report.get("text_rows"):
+        print(f"dimension rows also ranked by a model that learned from {report['text_rows']} text rows")
     print(f"candidate recall {report['candidate_recall']:.3f}; ranker top-1 where a right candidate exists "
           f"{report['top1_accuracy_where_possible']:.3f}; prior fallback {'on' if report['fallback'] else 'off'} "
           f"({report['fallback_hits']} right)")

@@ -25,12 +25,13 @@ def test_bench_writes_results_report_and_figures(tmp_path):
     assert sum(results["losses"].values()) == 30
     assert results["candidate_recall"]["overall"]["rows"] == 30
     assert results["speed"]["cores"] >= 1 and "rapidocr" in results["ocr_seconds"]
-    assert len(results["top1_on_fresh_splits"]) == 5 and all(0 <= v <= 1 for v in results["top1_on_fresh_splits"])
+    assert len(results["fresh_splits"]) == 5
+    assert all(0 <= split[k] <= 1 for split in results["fresh_splits"] for k in ("top1", "strict_f1", "numeric_f1", "test_mix_strict_f1"))
     for name in results["figures"].values():
         with Image.open(out / name) as image:
             image.verify()
     report = (out / "report.md").read_text()
-    assert "## Speed" in report and "f1_per_attribute.png" in report and "other splits" in report
+    assert "## Speed" in report and "f1_per_attribute.png" in report and "other fold splits" in report
     # a fixed seed: a second run picks the same images and gets the same scores
     again = run_bench(tmp_path / "labels.csv", tmp_path / "images", tmp_path / "out2", limit=30, trials=2,
                       cache_dir=tmp_path / "cache", progress=False)

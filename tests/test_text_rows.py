@@ -1,0 +1,118 @@
+"""Text rows with no boxes (the OCR text corpus) as extra training data for the dimension ranker."""
+
+import math
+import random
+
+import pandas as pd
+import pytest
+
+from candidates.cache import OcrCache
+from dataset.errors import UserError
+from dataset.evaluate import score_rows
+from dataset.rows import read_text_corpus
+from features.priors import Priors, build_priors
+from features.text_rows import NEEDS_BOXES, text_table
+from ranker.artifacts import load_model
+from ranker.pipeline import predict, train
+from tests.synthetic import box, make_image_set
+
+CORPUS_COLUMNS = ["image_link", "group_id", "entity_name", "entity_value", "ocr_text"]
+
+
+def _corpus(rows: list[tuple]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=CORPUS_COLUMNS)
+
+
+def test_corpus_rows_of_scored_photos_unknown_attributes_or_no_label_are_left_out(tmp_path):
+    _corpus([
+        ("https://x/a.jpg", "1", "height", "30.0 centimetre", "Height 30 cm"),
+        ("https://x/b.jpg", "1", "height", "30.0 centimetre", "Height 30 cm"),
+        ("https://x/c.jpg", "1", "colour", "red", "red"),
+        ("https://x/d.jpg", "1", "width", "", "Width 5 cm"),
+    ]).to_csv(tmp_path / "corpus.csv", index=False)
+    corpus = read_text_corpus(tmp_path / "corpus.csv", exclude_images={"a.jpg"})
+    assert list(corpus["image_name"]) == ["b.jpg"]
+    _corpus([]).drop(columns=["ocr_text"]).to_csv(tmp_path / "bad.csv", index=False)
+    with pytest.raises(UserError, match="missing column"):
+        read_text_corpus(tmp_path / "bad.csv")
+
+
+def test_text_rows_have_no_geometry_and_take_context_from_nearby_words(tmp_path):
+    _corpus([("https://x/p.jpg", "1", "height", "9.0 centimetre", "")]).to_csv(tmp_path / "train.csv", index=False)
+    priors = Priors(build_priors(tmp_path / "train.csv"))
+    filler = " ".join(["lorem"] * 20)
+    corpus = _corpus([
+        ("https://x/a.jpg", "1", "height", "30.0 centimetre", f"Width 20 cm {filler} Height 30 cm"),
+        ("https://x/a.jpg", "1", "width", "20.0 centimetre", f"Width 20 cm {filler} Height 30 cm"),
+    ])
+    table = text_table(corpus, priors, ["width", "height"], row_offset=100)
+    assert sorted(table["row_pos"].unique()) == [100, 101]
+    assert table[NEEDS_BOXES].isna().all().all()
+    height_row = table[table["row_pos"] == 100].set_index("value")
+    # each value sees the word written beside it, not the one twenty words away
+    assert height_row.loc[30.0, "word_height"] == 2.0 and height_row.loc[30.0, "word_width"] == 0.0
+    assert height_row.loc[20.0, "word_width"] == 2.0 and height_row.loc[20.0, "word_height"] == 0.0
+    assert list(height_row["label"]) == [0, 1]  # the photo's second row is about the width: its label differs
+    assert table.loc[table["row_pos"] == 101].set_index("value").loc[20.0, "label"] == 1
+    assert not math.isnan(table["log_value"].iloc[0])
+
+
+def _dimension_photos(folder, cache, n, seed, prefix):
+    """Height rows on a photo that also prints a width and a depth, in any order and any place."""
+    rng = random.Random(seed)
+    rows = []
+    from PIL import Image
+
+    from candidates.ocr import OcrSettings
+    from dataset.images import file_digest
+
+    for i in range(n):
+        name = f"{prefix}{i}.png"
+        Image.new("RGB", (8, 8), (i % 256, 99, seed % 256)).save(folder / name)
+        sizes = rng.sample(range(5, 90), 3)
+        texts = [f"Width {sizes[0]}cm", f"Height {sizes[1]}cm", f"Depth {sizes[2]}cm"]
+        rng.shuffle(texts)
+        boxes = [box(t, 20, 40 + 40 * k, 16) for k, t in enumerate(texts)]
+        cache.put(file_digest(folder / name), OcrSettings().fingerprint(), boxes, 0.5)
+        rows.append({"index": f"{prefix}{i}", "image_link": f"https://x/{name}", "group_id": "7",
+                     "entity_name": "height", "entity_value": f"{sizes[1]}.0 centimetre"})
+    return pd.DataFrame(rows)
+
+
+def test_text_corpus_teaches_the_dimension_ranker_what_the_photos_do_not_show(tmp_path):
+    cache = OcrCache(tmp_path / "cache", shipped_dir=None)
+    images = tmp_path / "images"
+    # the photos teach weights only; the text rows, two hundred dimension rows, teach which size is the height
+    labels = make_image_set(images, cache, 40, seed=1, prefix="w")
+    labels.to_csv(tmp_path / "labels.csv", index=False)
+    labels.drop(columns=["index"]).to_csv(tmp_path / "train.csv", index=False)
+    test = _dimension_photos(images, cache, 30, seed=3, prefix="t")
+    test.drop(columns=["entity_value"]).to_csv(tmp_path / "test.csv", index=False)
+    cache.close()
+    rng = random.Random(4)
+    corpus = []
+    for k in range(200):
+        sizes = rng.sample(range(5, 90), 3)
+        parts = [f"Width {sizes[0]} cm", f"Height {sizes[1]} cm", f"Depth {sizes[2]} cm"]
+        rng.shuffle(parts)
+        entity = ["width", "height", "depth"][k % 3]
+        corpus.append((f"https://x/c{k}.jpg", "7", entity, f"{sizes[k % 3]}.0 centimetre", " ".join(parts)))
+    _corpus(corpus).to_csv(tmp_path / "corpus.csv", index=False)
+
+    scores = {}
+    for name, text_corpus in (("photos", None), ("photos+text", tmp_path / "corpus.csv")):
+        model_dir = tmp_path / name
+        train(tmp_path / "labels.csv", images, model_dir=model_dir, trials=2, budget_s=60,
+              train_csv=tmp_path / "train.csv", cache_dir=tmp_path / "cache", progress=False, k_folds=3,
+              text_corpus=text_corpus)
+        predict(tmp_path / "test.csv", images, tmp_path / f"{name}.csv", model_dir=model_dir,
+                cache_dir=tmp_path / "cache", progress=False)
+        answers = pd.read_csv(tmp_path / f"{name}.csv", dtype=str, keep_default_na=False)["prediction"]
+        scores[name] = score_rows(list(test["entity_value"]), list(answers)).strict_f1
+    assert load_model(tmp_path / "photos").dimension_ranker is None
+    model = load_model(tmp_path / "photos+text")
+    assert model.dimension_ranker is not None and model.meta["text_rows"] == 200
+    assert scores["photos+text"] > 0.9 and scores["photos"] < 0.6, scores
+    (tmp_path / "photos+text" / "ranker_dimensions.txt").unlink()
+    with pytest.raises(UserError, match="missing"):
+        load_model(tmp_path / "photos+text")
