@@ -83,7 +83,7 @@ def dimension_rows(table: pd.DataFrame) -> np.ndarray:
 def fit_dimension_ranker(table: pd.DataFrame, text: pd.DataFrame, features: list[str], params: RankerParams):
     """A ranker for dimension rows, learned from the photos' rows plus the text rows.
 
-    The dev photos hold 67 dimension rows and the text corpus 1,300. Out of fold, one model over both
+    The dev photos hold 67 dimension rows and the text corpus 1,328. Out of fold, one model over both
     sources ranks dimension rows better but the other attributes worse than the photos alone, so each
     source serves the rows it helps.
     """
@@ -132,9 +132,9 @@ def scores_on_fresh_splits(table: pd.DataFrame, rows: pd.DataFrame, priors: Prio
     for seed in seeds:
         folds = image_folds(rows["image_name"], k=k_folds, seed=seed)
         tops = top_candidates(table, _oof_scores(table, folds, features, params, text), n_rows)
-        answers = pd.DataFrame({"index": rows["index"], "prediction": answers_for(rows, tops, np.ones(n_rows), {}, priors,
-                                                                                  fallback)})
-        scored = score_table(rows[["index", "entity_name", "entity_value"]], answers)
+        answers = answers_for(rows, tops, np.ones(n_rows), {}, priors, fallback)
+        scored = score_table(rows[["index", "entity_name", "entity_value"]],
+                             pd.DataFrame({"index": rows["index"], "prediction": answers}))
         mixed = reweighted({k: v.as_dict() for k, v in scored.items()})
         out.append({"top1": round(_top1_accuracy(tops, has_positive), 4),
                     "strict_f1": round(scored["overall"].strict_f1, 4),
