@@ -1,6 +1,6 @@
 """Feature rows from flat OCR text with no boxes (`ocr_text_corpus.csv`), as extra training data.
 
-The corpus holds 1,300 dimension rows where the dev photos hold 67, but its text has no geometry: every
+The corpus holds 1,328 dimension rows where the dev photos hold 67, but its text has no geometry: every
 feature that needs a box's place, size or drawn lines is left unknown (NaN, which LightGBM routes on its
 own), and the context words are those within a few words of the candidate instead of its own and
 neighbouring boxes.

@@ -24,9 +24,9 @@ from dataset.rows import read_rows, write_atomically
 from features.build import build_table
 from ranker import figures
 from ranker.artifacts import load_model
-from ranker.lambdarank import RankerParams, score
+from ranker.lambdarank import RankerParams
 from ranker.losses import loss_counts, loss_reasons
-from ranker.pipeline import read_images, scores_on_fresh_splits, train
+from ranker.pipeline import read_images, score_candidates, scores_on_fresh_splits, train
 from ranker.report import score_lines
 from ranker.thresholds import global_floor, tune_thresholds
 
@@ -92,7 +92,7 @@ def run_bench(labels: Path | None = None, images: Path | None = None, out: Path 
     model = load_model(out / "model")
     features, _ = build_table(rows, boxes, model.priors, model.meta["vocabulary"], candidates, segments)
     t2 = time.perf_counter()
-    score(model.ranker, features, model.features)
+    score_candidates(model.ranker, model.dimension_ranker, features, model.features)
     t3 = time.perf_counter()
     n_images = len(boxes)
     ocr_seconds = {settings.engine: [float(s) for s in oof["ocr_stats"]["ocr_seconds"]]}

@@ -90,6 +90,17 @@ def fit_dimension_ranker(table: pd.DataFrame, text: pd.DataFrame, features: list
     return fit_ranker(pd.concat([table, text], ignore_index=True), features, CATEGORICAL, params)
 
 
+def score_candidates(ranker, dimension_ranker, table: pd.DataFrame, features: list[str]) -> np.ndarray:
+    """Ranker scores for every feature line: dimension rows by `dimension_ranker` where there is one."""
+    if dimension_ranker is None:
+        return score(ranker, table, features)
+    dimensions = dimension_rows(table)
+    scores = np.zeros(len(table))
+    scores[~dimensions] = score(ranker, table[~dimensions], features)
+    scores[dimensions] = score(dimension_ranker, table[dimensions], features)
+    return scores
+
+
 def _oof_scores(table: pd.DataFrame, folds_by_row: np.ndarray, features: list[str], params: RankerParams,
                 text: pd.DataFrame | None = None) -> np.ndarray:
     """Out-of-fold scores; with `text`, dimension rows are scored by a ranker that also learned from it."""
@@ -99,10 +110,9 @@ def _oof_scores(table: pd.DataFrame, folds_by_row: np.ndarray, features: list[st
     for fold in np.unique(folds_by_row):
         held = row_fold == fold
         booster = fit_ranker(table[~held], features, CATEGORICAL, params)
-        scores[held] = score(booster, table[held], features)
-        if text is not None and (held & dimensions).any():
-            booster = fit_dimension_ranker(table[~held], text, features, params)
-            scores[held & dimensions] = score(booster, table[held & dimensions], features)
+        dimension_booster = (fit_dimension_ranker(table[~held], text, features, params)
+                             if text is not None and (held & dimensions).any() else None)
+        scores[held] = score_candidates(booster, dimension_booster, table[held], features)
     return scores
 
 
@@ -198,7 +208,8 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path = DEFAULT_MODEL_DI
     features = feature_names(vocabulary)
     table, _ = build_table(rows, boxes, priors, vocabulary, candidates, segments)
     n_rows = len(rows)
-    text = text_table(corpus, priors, vocabulary, row_offset=n_rows) if corpus is not None and len(corpus) else None
+    text_rows = 0 if corpus is None else len(corpus)
+    text = text_table(corpus, priors, vocabulary, row_offset=n_rows) if text_rows else None
     folds = image_folds(rows["image_name"], k=k_folds)
     has_positive = rows_with_a_right_candidate(table, n_rows)
     if not has_positive.any():
@@ -242,7 +253,7 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path = DEFAULT_MODEL_DI
         return {k: v.as_dict() for k, v in score_table(labels, pd.DataFrame({"index": rows["index"], "prediction": answers})).items()}
 
     report = {
-        "rows": n_rows, "images": int(rows["image_name"].nunique()), "text_rows": 0 if corpus is None else len(corpus),
+        "rows": n_rows, "images": int(rows["image_name"].nunique()), "text_rows": text_rows,
         "candidate_recall": round(float(has_positive.mean()), 4),
         "top1_accuracy_where_possible": round(_top1_accuracy(tops, has_positive), 4),
         "tuned_top1": round(tuned_top1, 4), "params": asdict(params), "objective": objective,
@@ -259,7 +270,7 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path = DEFAULT_MODEL_DI
         "objective": objective, "min_precision": min_precision, "fallback": fallback, "params": asdict(params),
         "ocr_settings": asdict(settings), "ocr_fingerprint": settings.fingerprint(),
         "data_sha1": _data_key(rows, settings), "training_rows": n_rows,
-        "text_rows": 0 if corpus is None else len(corpus),
+        "text_rows": text_rows,
         "cv": {k: report[k] for k in ("candidate_recall", "top1_accuracy_where_possible")}
         | {"strict_f1": report["ranker"]["overall"]["strict_f1"], "numeric_f1": report["ranker"]["overall"]["numeric_f1"],
            "baseline_strict_f1": report["baseline"]["overall"]["strict_f1"]},
@@ -297,9 +308,7 @@ def predict_rows(rows: pd.DataFrame, boxes: dict[str, list[TextBox]], model: Mod
     """Answers for rows whose boxes are known: (answers, chosen candidates, confidence, feature table)."""
     rows = rows.reset_index(drop=True)
     table, _ = build_table(rows, boxes, model.priors, model.meta["vocabulary"], segments=segments)
-    scores = score(model.ranker, table, model.features) if len(table) else np.zeros(0)
-    if model.dimension_ranker is not None and len(table) and (dimensions := dimension_rows(table)).any():
-        scores[dimensions] = score(model.dimension_ranker, table[dimensions], model.features)
+    scores = score_candidates(model.ranker, model.dimension_ranker, table, model.features)
     tops = top_candidates(table, scores, len(rows))
     confidence = predict_confidence(model.confidence, tops)
     answers = answers_for(rows, tops, confidence, model.meta["thresholds"], model.priors, model.meta["fallback"])

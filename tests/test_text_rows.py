@@ -14,7 +14,7 @@ from features.priors import Priors, build_priors
 from features.text_rows import NEEDS_BOXES, text_table
 from ranker.artifacts import load_model
 from ranker.pipeline import predict, train
-from tests.synthetic import box, make_image_set
+from tests.synthetic import make_dimension_set, make_image_set
 
 CORPUS_COLUMNS = ["image_link", "group_id", "entity_name", "entity_value", "ocr_text"]
 
@@ -57,28 +57,6 @@ def test_text_rows_have_no_geometry_and_take_context_from_nearby_words(tmp_path)
     assert not math.isnan(table["log_value"].iloc[0])
 
 
-def _dimension_photos(folder, cache, n, seed, prefix):
-    """Height rows on a photo that also prints a width and a depth, in any order and any place."""
-    rng = random.Random(seed)
-    rows = []
-    from PIL import Image
-
-    from candidates.ocr import OcrSettings
-    from dataset.images import file_digest
-
-    for i in range(n):
-        name = f"{prefix}{i}.png"
-        Image.new("RGB", (8, 8), (i % 256, 99, seed % 256)).save(folder / name)
-        sizes = rng.sample(range(5, 90), 3)
-        texts = [f"Width {sizes[0]}cm", f"Height {sizes[1]}cm", f"Depth {sizes[2]}cm"]
-        rng.shuffle(texts)
-        boxes = [box(t, 20, 40 + 40 * k, 16) for k, t in enumerate(texts)]
-        cache.put(file_digest(folder / name), OcrSettings().fingerprint(), boxes, 0.5)
-        rows.append({"index": f"{prefix}{i}", "image_link": f"https://x/{name}", "group_id": "7",
-                     "entity_name": "height", "entity_value": f"{sizes[1]}.0 centimetre"})
-    return pd.DataFrame(rows)
-
-
 def test_text_corpus_teaches_the_dimension_ranker_what_the_photos_do_not_show(tmp_path):
     cache = OcrCache(tmp_path / "cache", shipped_dir=None)
     images = tmp_path / "images"
@@ -86,7 +64,7 @@ def test_text_corpus_teaches_the_dimension_ranker_what_the_photos_do_not_show(tm
     labels = make_image_set(images, cache, 40, seed=1, prefix="w")
     labels.to_csv(tmp_path / "labels.csv", index=False)
     labels.drop(columns=["index"]).to_csv(tmp_path / "train.csv", index=False)
-    test = _dimension_photos(images, cache, 30, seed=3, prefix="t")
+    test = make_dimension_set(images, cache, 30, seed=3, prefix="t")
     test.drop(columns=["entity_value"]).to_csv(tmp_path / "test.csv", index=False)
     cache.close()
     rng = random.Random(4)
