@@ -3,7 +3,9 @@
 - unit shares per attribute and per (group, attribute): which unit labels are written in;
 - value quantiles per (attribute, unit): where a candidate's value falls among real labels;
 - the most common label per (group, attribute): a fallback answer when a photo offers no candidate;
-- written-form habits: how often an integer value is written `500` rather than `500.0`;
+- written-form habits: how often an integer value is written `500` rather than `500.0`, per (attribute, unit),
+  per (group, attribute, unit), and per exact value within a group where that value's habit differs from its
+  group's (the same product sold in several listings keeps its labels' form);
 - value popularity per (attribute, unit): how many labels carry exactly this value (round sizes recur);
 - value quantiles per (group, attribute) in SI base units: a category's heights or weights cluster, whatever
   unit each label was written in, and that tells a 16 g sachet from a 1.6 kg tub.
@@ -65,6 +67,7 @@ def build_priors(train_csv: str | Path, exclude_images: set[str] | None = None) 
                 style = "plain" if "." not in written else "decimal"
                 plain_style[f"{entity}|{label.unit}"][style] += 1
                 plain_style[f"{group}|{entity}|{label.unit}"][style] += 1
+                plain_style[f"{group}|{entity}|{label.unit}|{_value_key(label.values[0])}"][style] += 1
     return {
         "source_sha1": hashlib.sha1(Path(train_csv).read_bytes()).hexdigest(),
         "rows": len(frame),
@@ -80,11 +83,7 @@ def build_priors(train_csv: str | Path, exclude_images: set[str] | None = None) 
             for k, c in group_values.items()
             if sum(c.values()) >= MIN_GROUP_ROWS
         },
-        "plain_share": {
-            k: [round(c["plain"] / (c["plain"] + c["decimal"]), 4), c["plain"] + c["decimal"]]
-            for k, c in plain_style.items()
-            if c["plain"] + c["decimal"] >= MIN_GROUP_ROWS
-        },
+        "plain_share": _plain_shares(plain_style),
         "group_rows": {g: n for g, n in group_rows.items() if n >= MIN_GROUP_ROWS},
         "group_value_quantiles": {
             k: [round(float(q), 4) for q in np.quantile(v, GROUP_QUANTILES)]
@@ -97,6 +96,22 @@ def build_priors(train_csv: str | Path, exclude_images: set[str] | None = None) 
             if sum(c.values()) >= 20
         },
     }
+
+
+def _plain_shares(styles: dict[str, Counter]) -> dict[str, list]:
+    """[share written plain, labels] per key with enough labels.
+
+    A value-level key (`group|entity|unit|value`) is kept only where its majority form differs from the
+    form the less specific keys would choose: it changes no other answer, and the shipped table stays small.
+    """
+    shares = {k: [round(c["plain"] / (c["plain"] + c["decimal"]), 4), c["plain"] + c["decimal"]]
+              for k, c in styles.items() if c["plain"] + c["decimal"] >= MIN_GROUP_ROWS}
+    for key in [k for k in shares if k.count("|") == 3]:
+        group, entity, unit, _ = key.split("|")
+        fallback = shares.get(f"{group}|{entity}|{unit}", shares.get(f"{entity}|{unit}", [0.0]))[0]
+        if (shares[key][0] > 0.5) == (fallback > 0.5):
+            del shares[key]
+    return shares
 
 
 def _percentile(log_value: float, quantiles: list[float], levels: np.ndarray) -> float:
@@ -157,9 +172,15 @@ class Priors:
         hit = self.doc["group_top_value"].get(f"{group}|{entity}")
         return (hit[0], hit[1]) if hit else None
 
-    def plain_share(self, group: str, entity: str, unit: str) -> float:
-        """Share of integer labels written `500` (not `500.0`), most specific evidence first."""
-        for key in (f"{group}|{entity}|{unit}", f"{entity}|{unit}"):
+    def plain_share(self, group: str, entity: str, unit: str, value: float | None = None) -> float:
+        """Share of integer labels written `500` (not `500.0`), most specific evidence first.
+
+        With `value`, a habit of that exact value in the group wins where one was kept (see `_plain_shares`).
+        """
+        keys = (f"{group}|{entity}|{unit}", f"{entity}|{unit}")
+        if value is not None:
+            keys = (f"{group}|{entity}|{unit}|{_value_key(value)}", *keys)
+        for key in keys:
             if key in self.doc["plain_share"]:
                 return self.doc["plain_share"][key][0]
         return 0.0

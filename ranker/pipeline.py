@@ -55,8 +55,8 @@ def read_images(rows: pd.DataFrame, images_dir: Path, settings: OcrSettings, cac
 
 
 def answer_text(value: float, unit: str, group: str, entity: str, priors: Priors) -> str:
-    """The written form labels use for this group and unit: `500` or `500.0` for integers."""
-    style = "plain" if float(value).is_integer() and priors.plain_share(group, entity, unit) > 0.5 else "decimal"
+    """The written form labels use for this group, unit and value: `500` or `500.0` for integers."""
+    style = "plain" if float(value).is_integer() and priors.plain_share(group, entity, unit, value) > 0.5 else "decimal"
     return format_prediction(value, unit, style)
 
 

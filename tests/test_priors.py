@@ -39,3 +39,16 @@ def test_rows_about_the_training_photos_are_left_out(tmp_path):
                   "entity_value": values}).to_csv(tmp_path / "train.csv", index=False)
     priors = Priors(build_priors(tmp_path / "train.csv", exclude_images={"0.jpg", "1.jpg", "2.jpg"}))
     assert priors.group_top_value("1", "item_weight") == ("9.0 gram", round(5 / 7, 4))
+
+
+def test_a_value_written_its_own_way_within_its_group(tmp_path):
+    # the group writes integers `N.0`, but one product's 250 g listings all say `250 gram`
+    values = [f"{100 + k}.0 gram" for k in range(12)] + ["250 gram"] * 5 + ["300.0 gram"] * 5
+    pd.DataFrame({"image_link": [f"https://x/{k}.jpg" for k in range(len(values))], "group_id": "1",
+                  "entity_name": "item_weight", "entity_value": values}).to_csv(tmp_path / "train.csv", index=False)
+    document = build_priors(tmp_path / "train.csv")
+    priors = Priors(document)
+    assert priors.plain_share("1", "item_weight", "gram") == round(5 / 22, 4)
+    assert priors.plain_share("1", "item_weight", "gram", 250.0) == 1.0
+    assert priors.plain_share("1", "item_weight", "gram", 300.0) == round(5 / 22, 4)  # agrees with its group
+    assert "1|item_weight|gram|300" not in document["plain_share"]  # so it is not shipped
