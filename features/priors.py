@@ -102,7 +102,8 @@ def _plain_shares(styles: dict[str, Counter]) -> dict[str, list]:
     """[share written plain, labels] per key with enough labels.
 
     A value-level key (`group|entity|unit|value`) is kept only where its majority form differs from the
-    form the less specific keys would choose: it changes no other answer, and the shipped table stays small.
+    form the less specific keys would choose: one that agrees changes no answer, and dropping those keeps the
+    shipped table small (about 380 of 7,000 values).
     """
     shares = {k: [round(c["plain"] / (c["plain"] + c["decimal"]), 4), c["plain"] + c["decimal"]]
               for k, c in styles.items() if c["plain"] + c["decimal"] >= MIN_GROUP_ROWS}
