@@ -65,9 +65,8 @@ def build_priors(train_csv: str | Path, exclude_images: set[str] | None = None) 
             if float(label.values[0]).is_integer():
                 written = text.split()[0]
                 style = "plain" if "." not in written else "decimal"
-                plain_style[f"{entity}|{label.unit}"][style] += 1
-                plain_style[f"{group}|{entity}|{label.unit}"][style] += 1
-                plain_style[f"{group}|{entity}|{label.unit}|{_value_key(label.values[0])}"][style] += 1
+                for key in _plain_keys(group, entity, label.unit, label.values[0]):
+                    plain_style[key][style] += 1
     return {
         "source_sha1": hashlib.sha1(Path(train_csv).read_bytes()).hexdigest(),
         "rows": len(frame),
@@ -109,10 +108,16 @@ def _plain_shares(styles: dict[str, Counter]) -> dict[str, list]:
               for k, c in styles.items() if c["plain"] + c["decimal"] >= MIN_GROUP_ROWS}
     for key in [k for k in shares if k.count("|") == 3]:
         group, entity, unit, _ = key.split("|")
-        fallback = shares.get(f"{group}|{entity}|{unit}", shares.get(f"{entity}|{unit}", [0.0]))[0]
+        fallback = next((shares[k][0] for k in _plain_keys(group, entity, unit) if k in shares), 0.0)
         if (shares[key][0] > 0.5) == (fallback > 0.5):
             del shares[key]
     return shares
+
+
+def _plain_keys(group: str, entity: str, unit: str, value: float | None = None) -> tuple[str, ...]:
+    """The written-form keys for a label, most specific first (the value's only when a value is given)."""
+    keys = (f"{group}|{entity}|{unit}", f"{entity}|{unit}")
+    return keys if value is None else (f"{group}|{entity}|{unit}|{_value_key(value)}", *keys)
 
 
 def _percentile(log_value: float, quantiles: list[float], levels: np.ndarray) -> float:
@@ -178,10 +183,7 @@ class Priors:
 
         With `value`, a habit of that exact value in the group wins where one was kept (see `_plain_shares`).
         """
-        keys = (f"{group}|{entity}|{unit}", f"{entity}|{unit}")
-        if value is not None:
-            keys = (f"{group}|{entity}|{unit}|{_value_key(value)}", *keys)
-        for key in keys:
+        for key in _plain_keys(group, entity, unit, value):
             if key in self.doc["plain_share"]:
                 return self.doc["plain_share"][key][0]
         return 0.0
