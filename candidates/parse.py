@@ -263,3 +263,18 @@ def parse_boxes(boxes: list[TextBox]) -> list[Candidate]:
                 seen.add((i, candidate.key))
     link_equivalents(found)
     return found
+
+
+_BARE_NUMBER = re.compile(rf"{_LEFT}{NUMBER}(?![\d])")
+
+
+def printed_numbers(boxes: list[TextBox]) -> set[float]:
+    """Every number the boxes print, with or without a unit, read as the parser reads numbers (`5O0` → 500).
+
+    A photo whose unit was lost or misread (`1208` alone, `75` two boxes above `mcg`) still prints the number.
+    """
+    found: set[float] = set()
+    for box in boxes:
+        for match in _BARE_NUMBER.finditer(fix_ocr_confusions(normalise(box.text))):
+            found.update(value for value, _ in parse_number(match.group(0)))
+    return found

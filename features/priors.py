@@ -7,6 +7,7 @@
   per (group, attribute, unit), and per exact value within a group where that value's habit differs from its
   group's (the same product sold in several listings keeps its labels' form);
 - value popularity per (attribute, unit): how many labels carry exactly this value (round sizes recur);
+- a group's common labels: what a row answers when its photo prints one's number but no unit the attribute allows;
 - value quantiles per (group, attribute) in SI base units: a category's heights or weights cluster, whatever
   unit each label was written in, and that tells a 16 g sachet from a 1.6 kg tub.
 Rows about the photos a model trains on are left out (`exclude_images`), so no row's own label feeds its features
@@ -33,6 +34,7 @@ GROUP_QUANTILES = np.linspace(0, 1, 11)  # coarser: one table per (group, attrib
 MIN_GROUP_VALUES = 20
 MIN_GROUP_ROWS = 5
 MIN_VALUE_COUNT = 3  # rarer values are left out of the popularity table (it ships in models/)
+PRINTED_SHARE_OF_TOP = 0.25  # a printed number answers with a group label at least this common against the group's top
 
 
 def build_priors(train_csv: str | Path, exclude_images: set[str] | None = None) -> dict:
@@ -47,6 +49,7 @@ def build_priors(train_csv: str | Path, exclude_images: set[str] | None = None) 
     plain_style: dict[str, Counter] = defaultdict(Counter)
     group_base_values: dict[str, list[float]] = defaultdict(list)
     group_rows: Counter = Counter()
+    group_labels: dict[str, Counter] = defaultdict(Counter)
     for group, entity, text in zip(frame["group_id"], frame["entity_name"], frame["entity_value"]):
         label = parse_label(text)
         if label is None:
@@ -62,6 +65,7 @@ def build_priors(train_csv: str | Path, exclude_images: set[str] | None = None) 
                 group_base_values[f"{group}|{entity}"].append(math.log10(base[0]))
         if len(label.values) == 1:
             group_values[f"{group}|{entity}"][text.strip()] += 1
+            group_labels[f"{group}|{entity}"][f"{_value_key(label.values[0])}|{label.unit}"] += 1
             if float(label.values[0]).is_integer():
                 written = text.split()[0]
                 style = "plain" if "." not in written else "decimal"
@@ -83,6 +87,7 @@ def build_priors(train_csv: str | Path, exclude_images: set[str] | None = None) 
             if sum(c.values()) >= MIN_GROUP_ROWS
         },
         "plain_share": _plain_shares(plain_style),
+        "group_labels": _common_labels(group_labels),
         "group_rows": {g: n for g, n in group_rows.items() if n >= MIN_GROUP_ROWS},
         "group_value_quantiles": {
             k: [round(float(q), 4) for q in np.quantile(v, GROUP_QUANTILES)]
@@ -112,6 +117,22 @@ def _plain_shares(styles: dict[str, Counter]) -> dict[str, list]:
         if (shares[key][0] > 0.5) == (fallback > 0.5):
             del shares[key]
     return shares
+
+
+def _common_labels(counts: dict[str, Counter]) -> dict[str, dict[str, int]]:
+    """Per (group, attribute), the labels (`value|unit`, any written form) a printed number may answer with.
+
+    Only those with at least MIN_VALUE_COUNT labels and PRINTED_SHARE_OF_TOP of the group's most common one:
+    a rare label that happens to match some number on the photo (a `2` in a list) is weaker evidence than
+    the group's habit, and the rest need not ship.
+    """
+    out = {}
+    for key, counter in counts.items():
+        floor = max(MIN_VALUE_COUNT, PRINTED_SHARE_OF_TOP * max(counter.values()))
+        kept = {label: n for label, n in counter.items() if n >= floor}
+        if kept:
+            out[key] = kept
+    return out
 
 
 def _plain_keys(group: str, entity: str, unit: str, value: float | None = None) -> tuple[str, ...]:
@@ -177,6 +198,16 @@ class Priors:
     def group_top_value(self, group: str, entity: str) -> tuple[str, float] | None:
         hit = self.doc["group_top_value"].get(f"{group}|{entity}")
         return (hit[0], hit[1]) if hit else None
+
+    def printed_label(self, group: str, entity: str, numbers: set[float]) -> tuple[float, str] | None:
+        """The group's most common label (value, unit) whose number is among `numbers`, if one is common enough."""
+        printed = {_value_key(n) for n in numbers}
+        labels = self.doc.get("group_labels", {}).get(f"{group}|{entity}", {})
+        hits = [(n, label) for label, n in labels.items() if label.split("|")[0] in printed]
+        if not hits:
+            return None
+        value, unit = max(hits)[1].split("|")
+        return float(value), unit
 
     def plain_share(self, group: str, entity: str, unit: str, value: float | None = None) -> float:
         """Share of integer labels written `500` (not `500.0`), most specific evidence first.

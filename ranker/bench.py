@@ -113,7 +113,8 @@ def run_bench(labels: Path | None = None, images: Path | None = None, out: Path 
     }
 
     fresh = scores_on_fresh_splits(table, rows, model.priors, report["fallback"], model.features,
-                                   RankerParams(**report["params"]), k_folds=k_folds, text=oof["text_table"])
+                                   RankerParams(**report["params"]), k_folds=k_folds, text=oof["text_table"],
+                                   boxes=boxes)
     recall = recall_table(rows, [candidates.get(n, []) for n in rows["image_name"]])
     reasons = loss_reasons(rows, boxes, table, oof["answers"])
     losses = loss_counts(reasons)

@@ -10,6 +10,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from candidates.cache import OcrCache
 from candidates.ocr import OcrSettings
+from candidates.parse import printed_numbers
 from dataset.errors import UserError
 from dataset.images import load_rgb
 from dataset.units import allowed_units
@@ -41,6 +42,11 @@ def explain(image: Path, entity: str, group: str = "0", output: Path = Path("out
     chosen = int(tops["cand_pos"].iloc[0])
     threshold = model.meta["thresholds"].get(entity, 0.0)
     answer = answers[0] or f"abstained (confidence {confidence[0]:.2f} < threshold {threshold:.2f})"
+    if chosen < 0 and answers[0]:
+        printed = model.priors.printed_label(str(group), entity, printed_numbers(image_boxes))
+        answer += (" (no candidate of an allowed unit: "
+                   + ("a common label of its group whose number the photo prints)" if printed else
+                      "its group's most common label)"))
 
     canvas = Image.fromarray(pixels)
     scale = max(1.0, MIN_SIDE / min(canvas.size))

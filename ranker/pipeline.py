@@ -20,7 +20,6 @@ from candidates.run_ocr import ocr_images
 from dataset.check import check_predictions
 from dataset.errors import UserError
 from dataset.evaluate import reweighted, score_rows, score_table
-from dataset.labels import format_prediction
 from dataset.rows import read_rows, read_text_corpus, write_predictions
 from dataset.splits import image_folds
 from dataset.units import entity_names
@@ -28,6 +27,7 @@ from features.build import CATEGORICAL, build_table, context_sets, feature_names
 from features.context import learn_vocabulary
 from features.priors import Priors, build_priors
 from features.text_rows import text_table
+from ranker.answers import answer_text, answers_for
 from ranker.artifacts import DEFAULT_MODEL_DIR, Model, load_model, save_model
 from ranker.confidence import fit_confidence, out_of_fold_confidence, predict_confidence
 from ranker.lambdarank import RankerParams, fit_ranker, score
@@ -52,27 +52,6 @@ def read_images(rows: pd.DataFrame, images_dir: Path, settings: OcrSettings, cac
     fresh = [r.seconds for r in results.values() if not r.cached]
     stats = {"images": len(paths), "ocr_fresh": len(fresh), "ocr_seconds": [r.seconds for r in results.values()]}
     return boxes, segments, stats
-
-
-def answer_text(value: float, unit: str, group: str, entity: str, priors: Priors) -> str:
-    """The written form labels use for this group, unit and value: `500` or `500.0` for integers."""
-    style = "plain" if float(value).is_integer() and priors.plain_share(group, entity, unit, value) > 0.5 else "decimal"
-    return format_prediction(value, unit, style)
-
-
-def answers_for(rows: pd.DataFrame, tops: pd.DataFrame, confidence: np.ndarray, thresholds: dict[str, float],
-                priors: Priors, fallback: bool) -> list[str]:
-    out = []
-    for row, (_, top), conf in zip(rows.to_dict("records"), tops.iterrows(), confidence):
-        entity, group = row["entity_name"], str(row["group_id"])
-        if top["cand_pos"] >= 0:
-            answer = answer_text(top["value"], top["unit_name"], group, entity, priors)
-            out.append(answer if conf >= thresholds.get(entity, 0.0) else "")
-        elif fallback and (prior := priors.group_top_value(group, entity)) is not None:
-            out.append(prior[0])
-        else:
-            out.append("")
-    return out
 
 
 def dimension_rows(table: pd.DataFrame) -> np.ndarray:
@@ -129,7 +108,8 @@ def _top1_accuracy(tops: pd.DataFrame, has_positive: np.ndarray) -> float:
 
 def scores_on_fresh_splits(table: pd.DataFrame, rows: pd.DataFrame, priors: Priors, fallback: bool,
                            features: list[str], params: RankerParams, seeds: range = range(1, 6), k_folds: int = 5,
-                           text: pd.DataFrame | None = None) -> list[dict]:
+                           text: pd.DataFrame | None = None,
+                           boxes: dict[str, list[TextBox]] | None = None) -> list[dict]:
     """Top-1 accuracy and F1 (every row answered) with the tuned parameters on fold splits they were not tuned on.
 
     The parameters were picked for the best out-of-fold top-1 on one split, so that split's figures are
@@ -142,7 +122,7 @@ def scores_on_fresh_splits(table: pd.DataFrame, rows: pd.DataFrame, priors: Prio
     for seed in seeds:
         folds = image_folds(rows["image_name"], k=k_folds, seed=seed)
         tops = top_candidates(table, _oof_scores(table, folds, features, params, text), n_rows)
-        answers = answers_for(rows, tops, np.ones(n_rows), {}, priors, fallback)
+        answers = answers_for(rows, tops, np.ones(n_rows), {}, priors, fallback, boxes)
         scored = score_table(rows[["index", "entity_name", "entity_value"]],
                              pd.DataFrame({"index": rows["index"], "prediction": answers}))
         mixed = reweighted({k: v.as_dict() for k, v in scored.items()})
@@ -237,13 +217,13 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path = DEFAULT_MODEL_DI
 
     # the prior fallback for rows with no candidate: keep it only where out-of-fold it adds right answers
     no_candidate = (tops["cand_pos"] < 0).to_numpy()
-    fallback_answers = answers_for(rows, tops, np.ones(n_rows), {}, priors, fallback=True)
+    fallback_answers = answers_for(rows, tops, np.ones(n_rows), {}, priors, fallback=True, boxes=boxes)
     fallback_hits = sum(
         1 for i in np.nonzero(no_candidate)[0] if fallback_answers[i] and fallback_answers[i] == rows["entity_value"][i]
     )
     fallback = objective == "f1" and fallback_hits > 0
 
-    ranker_answers = answers_for(rows, tops, confidence, thresholds, priors, fallback)
+    ranker_answers = answers_for(rows, tops, confidence, thresholds, priors, fallback, boxes)
     baseline_tops = rule_baseline(table, n_rows, {entity_names().index(e) for e in DIMENSIONS})
     baseline_answers = answers_for(rows, baseline_tops, np.ones(n_rows), {}, priors, fallback=False)
     oracle_answers = _oracle_answers(rows, table, priors)
@@ -311,7 +291,7 @@ def predict_rows(rows: pd.DataFrame, boxes: dict[str, list[TextBox]], model: Mod
     scores = score_candidates(model.ranker, model.dimension_ranker, table, model.features)
     tops = top_candidates(table, scores, len(rows))
     confidence = predict_confidence(model.confidence, tops)
-    answers = answers_for(rows, tops, confidence, model.meta["thresholds"], model.priors, model.meta["fallback"])
+    answers = answers_for(rows, tops, confidence, model.meta["thresholds"], model.priors, model.meta["fallback"], boxes)
     return answers, tops, confidence, table.assign(score=scores)
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from candidates.parse import parse_boxes, parse_number, parse_text
+from candidates.parse import parse_boxes, parse_number, parse_text, printed_numbers
 from candidates.records import TextBox
 
 
@@ -131,3 +131,10 @@ def test_same_quantity_in_two_units_is_linked():
     linked = {(c.value, c.unit) for c in candidates if "has_equivalent" in c.flags}
     assert (500.0, "gram") in linked and (17.6, "ounce") in linked
     assert (17.6, "fluid ounce") not in linked
+
+
+def test_printed_numbers_with_or_without_a_unit():
+    # from the dev photos' OCR: a unit lost (`1208`), a unit boxes away (`75` … `mcg`), a bracketed unit
+    texts = ["LIEBEN", "1208", "2006", "75", "STRENGTH", "mcg", "Weight:0.43 ( oz)", "5O0g", "v1.2.3"]
+    boxes = [TextBox(text=t, points=((0, 0), (1, 0), (1, 1), (0, 1)), confidence=1.0) for t in texts]
+    assert printed_numbers(boxes) == {1208.0, 2006.0, 75.0, 0.43, 500.0}

@@ -5,7 +5,9 @@ import math
 import pandas as pd
 import pytest
 
+from candidates.records import TextBox
 from features.priors import Priors, build_priors
+from ranker.answers import fallback_answer
 
 
 def test_priors_from_a_small_train_csv(tmp_path):
@@ -52,3 +54,19 @@ def test_a_value_written_its_own_way_within_its_group(tmp_path):
     assert priors.plain_share("1", "item_weight", "gram", 250.0) == 1.0
     assert priors.plain_share("1", "item_weight", "gram", 300.0) == round(5 / 22, 4)  # agrees with its group
     assert "1|item_weight|gram|300" not in document["plain_share"]  # so it is not shipped
+
+
+def test_a_printed_number_answers_with_a_common_label_of_its_group(tmp_path):
+    # a photo that prints `75` with its unit out of reach: a common label of the group with that number answers
+    values = ["120.0 microgram"] * 16 + ["75.0 microgram"] * 3 + ["75 microgram"] * 1 + ["2.0 microgram"] * 3
+    pd.DataFrame({"image_link": [f"https://x/{k}.jpg" for k in range(len(values))], "group_id": "1",
+                  "entity_name": "item_weight", "entity_value": values}).to_csv(tmp_path / "train.csv", index=False)
+    priors = Priors(build_priors(tmp_path / "train.csv"))
+    boxes = [TextBox(text=t, points=((0, 0), (1, 0), (1, 1), (0, 1)), confidence=1.0)
+             for t in ["EXTRA", "75", "STRENGTH", "mcg", "2 GUMMIES"]]
+    assert priors.printed_label("1", "item_weight", {75.0, 2.0}) == (75.0, "microgram")  # 4 labels, both forms
+    assert fallback_answer("1", "item_weight", boxes, priors) == "75.0 microgram"
+    # `2` is printed too, but 3 labels, under a quarter of the top's 16, is too rare to outweigh the group's habit
+    assert priors.printed_label("1", "item_weight", {2.0}) is None
+    assert fallback_answer("1", "item_weight", boxes[4:], priors) == "120.0 microgram"
+    assert fallback_answer("2", "item_weight", boxes, priors) == ""  # an unseen group has nothing to offer
