@@ -23,8 +23,9 @@ _FRACTION = r"\d+/(?:2|3|4|8|16|32|64)(?![\d/])"
 NUMBER = rf"(?:\d+\s+{_FRACTION}|(?<!/){_FRACTION}|\d+(?:[.,]\d+)*)"
 _LEFT = r"(?<!\d)(?<!\d[.,])"  # not inside another number; a full stop before is fine
 _UNIT_END = r"(?![a-wyz])"  # case-sensitive: `200gE` and `4"x5"` read, `5 grapes` does not
-# `5-inch`, `2.5-KG`, `250-W-Motor`: a hyphen may join a number to its unit (never to another number)
-SINGLE = re.compile(rf"{_LEFT}({NUMBER})(?:\s*|-)({UNIT}){_UNIT_END}")
+# `5-inch`, `2.5-KG`, `250-W-Motor`: a hyphen may join a number to its unit (never to another number);
+# `0.43 (oz)`, `25(mm)`: so may a bracket closed right after the unit (`C43 (W205` is a model code)
+SINGLE = re.compile(rf"{_LEFT}({NUMBER})(?:\s*|-|\s*\(\s*(?=(?:{UNIT})\s*\)))({UNIT}){_UNIT_END}")
 RANGE = re.compile(
     rf"{_LEFT}({NUMBER})\s*(?:({UNIT}){_UNIT_END}\s*)?(?:-|–|—|~|to|TO|To)\s*({NUMBER})\s*({UNIT}){_UNIT_END}"
 )
