@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 from dataclasses import asdict
@@ -39,6 +40,8 @@ SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 DEFAULT_TRAIN_CSV = SHARED_DATA / "train.csv.gz"
 DEFAULT_TEXT_CORPUS = SHARED_DATA / "ocr_text_corpus.csv"
 DIMENSIONS = {"height", "width", "depth"}
+FINALISTS = 5  # the study's best parameter sets re-scored on other splits
+SELECTION_SEEDS = (100, 101, 102)  # fold splits for that; distinct from the bench's fresh splits (1-5)
 
 
 def read_images(rows: pd.DataFrame, images_dir: Path, settings: OcrSettings, cache: OcrCache,
@@ -133,12 +136,19 @@ def scores_on_fresh_splits(table: pd.DataFrame, rows: pd.DataFrame, priors: Prio
     return out
 
 
-def tune_ranker(table, folds, features, n_rows, has_positive, trials, budget_s, storage) -> tuple[RankerParams, float]:
-    """Optuna over the ranker's parameters for out-of-fold top-1 accuracy, within a time budget."""
+def tune_ranker(table, folds, features, n_rows, has_positive, trials, budget_s, storage,
+                image_names: pd.Series, warm_start: dict | None = None) -> tuple[RankerParams, dict]:
+    """Optuna over the ranker's parameters for out-of-fold top-1 accuracy, within a time budget; the study's
+    best few are then re-scored on other fold splits (`pick_on_other_splits`).
+
+    `warm_start`: parameters that served before (the current model's), tried first along with the defaults.
+    """
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="maximize", storage=storage, study_name="ranker", load_if_exists=True,
                                 sampler=optuna.samplers.TPESampler(seed=0))
     study.enqueue_trial(asdict(RankerParams()) | {"seed": 0}, skip_if_exists=True)
+    if warm_start:
+        study.enqueue_trial(warm_start | {"seed": 0}, skip_if_exists=True)
 
     def objective(trial: optuna.Trial) -> float:
         params = RankerParams(
@@ -155,8 +165,34 @@ def tune_ranker(table, folds, features, n_rows, has_positive, trials, budget_s, 
     done = len([t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE])
     if trials > done:
         study.optimize(objective, n_trials=trials - done, timeout=budget_s, show_progress_bar=True)
-    best = {k: v for k, v in study.best_params.items() if k != "seed"}
-    return RankerParams(**best), float(study.best_value)
+    return pick_on_other_splits(study, table, features, n_rows, has_positive, image_names, int(folds.max()) + 1)
+
+
+def pick_on_other_splits(study: optuna.Study, table: pd.DataFrame, features: list[str], n_rows: int,
+                         has_positive: np.ndarray, image_names: pd.Series, k_folds: int) -> tuple[RankerParams, dict]:
+    """The study's best FINALISTS parameter sets, re-scored by mean top-1 on SELECTION_SEEDS fold splits.
+
+    With about 600 rows one split's top-1 moves by a few rows, so the best of 60 trials on the tuning split
+    is partly luck: on the dev photos a study's winner ranked 0.811 on fresh splits where a runner-up
+    equal on the tuning split ranked 0.824. The bench's fresh splits (seeds 1-5) are not among these.
+    """
+    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    finalists: list[tuple[RankerParams, float]] = []
+    for trial in sorted(complete, key=lambda t: -t.value):
+        params = RankerParams(**{k: v for k, v in trial.params.items() if k != "seed"})
+        if all(params != p for p, _ in finalists):
+            finalists.append((params, float(trial.value)))
+        if len(finalists) == FINALISTS:
+            break
+    splits = [image_folds(image_names, k=k_folds, seed=seed) for seed in SELECTION_SEEDS]
+    scored = []
+    for params, tuned in finalists:
+        top1 = [_top1_accuracy(top_candidates(table, _oof_scores(table, f, features, params), n_rows), has_positive)
+                for f in splits]
+        scored.append({"params": asdict(params), "tuned_top1": round(tuned, 4),
+                       "selection_top1": round(float(np.mean(top1)), 4)})
+    best = max(range(len(scored)), key=lambda i: (scored[i]["selection_top1"], -i))
+    return finalists[best][0], {"tuned_top1": scored[best]["tuned_top1"], "finalists": scored}
 
 
 def train(labels_csv: Path, images_dir: Path, model_dir: Path = DEFAULT_MODEL_DIR, objective: str = "f1",
@@ -202,7 +238,8 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path = DEFAULT_MODEL_DI
     table_key = str(pd.util.hash_pandas_object(table[["row_pos", "label", *features]], index=False).sum())
     study_key = hashlib.sha1((_data_key(rows, settings) + "|".join(features) + table_key).encode()).hexdigest()[:12]
     storage = f"sqlite:///{work_dir / ('study-' + study_key + '.sqlite3')}"
-    params, tuned_top1 = tune_ranker(table, folds, features, n_rows, has_positive, trials, budget_s, storage)
+    params, tuning = tune_ranker(table, folds, features, n_rows, has_positive, trials, budget_s, storage,
+                                 rows["image_name"], warm_start=_current_params(model_dir))
 
     # the parameters are tuned on the photos' rows alone; the dimension ranker borrows them
     oof = _oof_scores(table, folds, features, params, text)
@@ -236,7 +273,8 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path = DEFAULT_MODEL_DI
         "rows": n_rows, "images": int(rows["image_name"].nunique()), "text_rows": text_rows,
         "candidate_recall": round(float(has_positive.mean()), 4),
         "top1_accuracy_where_possible": round(_top1_accuracy(tops, has_positive), 4),
-        "tuned_top1": round(tuned_top1, 4), "params": asdict(params), "objective": objective,
+        "tuned_top1": tuning["tuned_top1"], "finalists": tuning["finalists"], "params": asdict(params),
+        "objective": objective,
         "min_precision": min_precision, "thresholds": thresholds, "fallback": fallback, "fallback_hits": fallback_hits,
         "ranker": scores(ranker_answers), "baseline": scores(baseline_answers), "oracle": scores(oracle_answers),
         "curve": precision_recall_curve(confidence, correct, truth_empty).to_dict("list"),
@@ -263,6 +301,15 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path = DEFAULT_MODEL_DI
                      "text_table": text}
     cache.close()
     return report
+
+
+def _current_params(model_dir: Path) -> dict | None:
+    """The ranker parameters of the model in `model_dir`, if one is there and they still fit RankerParams."""
+    try:
+        params = json.loads((Path(model_dir) / "meta.json").read_text())["params"]
+        return asdict(RankerParams(**params))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _oracle_answers(rows: pd.DataFrame, table: pd.DataFrame, priors: Priors) -> list[str]:
