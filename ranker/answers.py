@@ -17,13 +17,14 @@ def answer_text(value: float, unit: str, group: str, entity: str, priors: Priors
     return format_prediction(value, unit, style)
 
 
-def fallback_answer(group: str, entity: str, boxes: list[TextBox], priors: Priors) -> str:
+def fallback_answer(group: str, entity: str, boxes: list[TextBox], priors: Priors) -> tuple[str, str]:
     """For a row whose photo offers no candidate of an allowed unit: a common label of its group whose number
-    the photo prints (the unit lost or misread), else the group's most common label, else nothing."""
+    the photo prints (the unit lost or misread), else the group's most common label, else nothing; with
+    where the answer came from, for `prodspec explain`."""
     if (printed := priors.printed_label(group, entity, printed_numbers(boxes))) is not None:
-        return answer_text(*printed, group, entity, priors)
+        return answer_text(*printed, group, entity, priors), "a common label of its group whose number the photo prints"
     top = priors.group_top_value(group, entity)
-    return top[0] if top else ""
+    return (top[0], "its group's most common label") if top else ("", "no label of its group to fall back on")
 
 
 def answers_for(rows: pd.DataFrame, tops: pd.DataFrame, confidence: np.ndarray, thresholds: dict[str, float],
@@ -37,7 +38,7 @@ def answers_for(rows: pd.DataFrame, tops: pd.DataFrame, confidence: np.ndarray, 
             answer = answer_text(top["value"], top["unit_name"], group, entity, priors)
             out.append(answer if conf >= thresholds.get(entity, 0.0) else "")
         elif fallback:
-            out.append(fallback_answer(group, entity, boxes.get(row["image_name"], []), priors))
+            out.append(fallback_answer(group, entity, boxes.get(row["image_name"], []), priors)[0])
         else:
             out.append("")
     return out

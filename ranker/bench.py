@@ -177,11 +177,11 @@ def _fresh_splits_text(fresh: list[dict]) -> str:
             f"strict F1 on the test file's attribute mix {spread('test_mix_strict_f1')}")
 
 
-def _finalist_line(finalist: dict, chosen: bool) -> str:
+def _finalist_line(finalist: dict) -> str:
     p = finalist["params"]
     cells = [p["num_leaves"], f"{p['learning_rate']:.3f}", p["num_rounds"], p["min_data_in_leaf"],
              f"{p['feature_fraction']:.2f}", f"{p['lambda_l2']:.3g}", finalist["tuned_top1"], finalist["selection_top1"],
-             "yes" if chosen else ""]
+             "yes" if finalist["shipped"] else ""]
     return "| " + " | ".join(str(c) for c in cells) + " |"
 
 
@@ -204,7 +204,7 @@ def render_report(results: dict, report: dict) -> str:
          "(not the fresh splits above); the best of those ships:"), "",
         ("| num_leaves | learning_rate | num_rounds | min_data_in_leaf | feature_fraction | lambda_l2 "
          "| top-1, tuning split | top-1, other splits | shipped |"), "|---:|---:|---:|---:|---:|---:|---:|---:|---|",
-        *[_finalist_line(f, f["params"] == results["params"]) for f in results["finalists"]], "",
+        *[_finalist_line(f) for f in results["finalists"]], "",
         "## Candidate recall (the ceiling the candidates allow)", "", "| attribute | rows | recall |", "|---|---:|---:|",
         *[f"| {k} | {v['rows']} | {v['recall']:.3f} |" for k, v in results["candidate_recall"].items()], "",
         "![candidate recall](candidate_recall.png)", "",

@@ -10,11 +10,11 @@ from PIL import Image, ImageDraw, ImageFont
 
 from candidates.cache import OcrCache
 from candidates.ocr import OcrSettings
-from candidates.parse import printed_numbers
 from dataset.errors import UserError
 from dataset.images import load_rgb
 from dataset.units import allowed_units
 from features.build import KINDS
+from ranker.answers import fallback_answer
 from ranker.artifacts import load_model
 from ranker.pipeline import predict_rows, read_images
 
@@ -43,10 +43,7 @@ def explain(image: Path, entity: str, group: str = "0", output: Path = Path("out
     threshold = model.meta["thresholds"].get(entity, 0.0)
     answer = answers[0] or f"abstained (confidence {confidence[0]:.2f} < threshold {threshold:.2f})"
     if chosen < 0 and answers[0]:
-        printed = model.priors.printed_label(str(group), entity, printed_numbers(image_boxes))
-        answer += (" (no candidate of an allowed unit: "
-                   + ("a common label of its group whose number the photo prints)" if printed else
-                      "its group's most common label)"))
+        answer += f" (no candidate of an allowed unit: {fallback_answer(str(group), entity, image_boxes, model.priors)[1]})"
 
     canvas = Image.fromarray(pixels)
     scale = max(1.0, MIN_SIDE / min(canvas.size))

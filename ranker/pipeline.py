@@ -192,6 +192,8 @@ def pick_on_other_splits(study: optuna.Study, table: pd.DataFrame, features: lis
         scored.append({"params": asdict(params), "tuned_top1": round(tuned, 4),
                        "selection_top1": round(float(np.mean(top1)), 4)})
     best = max(range(len(scored)), key=lambda i: (scored[i]["selection_top1"], -i))
+    for i, finalist in enumerate(scored):
+        finalist["shipped"] = i == best
     return finalists[best][0], {"tuned_top1": scored[best]["tuned_top1"], "finalists": scored}
 
 

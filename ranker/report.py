@@ -27,7 +27,7 @@ def print_training_report(report: dict) -> None:
     print(f"candidate recall {report['candidate_recall']:.3f}; ranker top-1 where a right candidate exists "
           f"{report['top1_accuracy_where_possible']:.3f}; prior fallback {'on' if report['fallback'] else 'off'} "
           f"({report['fallback_hits']} right)")
-    chosen = next(f for f in report["finalists"] if f["params"] == report["params"])
+    chosen = next(f for f in report["finalists"] if f["shipped"])
     print(f"ranker parameters: best of the study's {len(report['finalists'])} best on other fold splits, top-1 "
           f"{chosen['selection_top1']:.3f} there ({chosen['tuned_top1']:.3f} on the tuning split)")
     print("\n".join(score_lines(report)))

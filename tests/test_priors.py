@@ -65,8 +65,9 @@ def test_a_printed_number_answers_with_a_common_label_of_its_group(tmp_path):
     boxes = [TextBox(text=t, points=((0, 0), (1, 0), (1, 1), (0, 1)), confidence=1.0)
              for t in ["EXTRA", "75", "STRENGTH", "mcg", "2 GUMMIES"]]
     assert priors.printed_label("1", "item_weight", {75.0, 2.0}) == (75.0, "microgram")  # 4 labels, both forms
-    assert fallback_answer("1", "item_weight", boxes, priors) == "75.0 microgram"
+    assert fallback_answer("1", "item_weight", boxes, priors) == (
+        "75.0 microgram", "a common label of its group whose number the photo prints")
     # `2` is printed too, but 3 labels, under a quarter of the top's 16, is too rare to outweigh the group's habit
     assert priors.printed_label("1", "item_weight", {2.0}) is None
-    assert fallback_answer("1", "item_weight", boxes[4:], priors) == "120.0 microgram"
-    assert fallback_answer("2", "item_weight", boxes, priors) == ""  # an unseen group has nothing to offer
+    assert fallback_answer("1", "item_weight", boxes[4:], priors) == ("120.0 microgram", "its group's most common label")
+    assert fallback_answer("2", "item_weight", boxes, priors)[0] == ""  # an unseen group has nothing to offer

@@ -144,3 +144,4 @@ def test_parameters_are_picked_on_other_fold_splits(trained):
                                           rows_with_a_right_candidate(table, len(rows)), rows["image_name"], 5)
     assert params == RankerParams(**sound) and tuning["tuned_top1"] == 0.9
     assert tuning["finalists"][1]["selection_top1"] > tuning["finalists"][0]["selection_top1"]
+    assert [f["shipped"] for f in tuning["finalists"]] == [False, True]
