@@ -245,6 +245,8 @@ class EasyOcrEngine(_Engine):
     def _read(self, image: np.ndarray) -> list[TextBox]:
         s = self.settings
         scale = 1.0
+        # the OCR runner decodes at max_side already; this keeps the setting true for any other caller, as
+        # rapidocr's own max_side_len does for RapidOcrEngine
         if s.max_side and max(image.shape[:2]) > s.max_side:
             import cv2
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,8 @@ FLAGS = ["ocr_fix", "alt_number", "ambiguous_unit", "unit_from_group", "unit_fro
 AXIS_OF_ENTITY = {"height": "H", "width": "W", "depth": "D"}
 LINE_ALONG_AXIS = {"height": "line_down", "width": "line_across", "depth": "line_slant"}
 ENTITY_FAMILY = {e: UNIT_FAMILY[next(iter(u))] for e, u in allowed_units().items()}
+# a candidate's context words: (in its own box, in the boxes nearest it)
+ContextWords = Callable[[Candidate], tuple[set[str], set[str]]]
 
 FEATURES = [
     "entity", "unit", "family", "kind", "log_value", "unit_allowed", "family_matches", "unit_share",
@@ -108,8 +111,11 @@ def image_extent(boxes: list[TextBox]) -> tuple[float, float]:
 def candidate_features(
     row: dict, boxes: list[TextBox], candidates: list[Candidate], priors: Priors, vocabulary: list[str],
     image_size: tuple[float, float] | None = None, segments: np.ndarray | None = None,
+    context_words: ContextWords | None = None,
 ) -> list[dict]:
-    """`segments`: the photo's drawn lines (candidates.lines); None when unknown gives NaN line cues."""
+    """`segments`: the photo's drawn lines (candidates.lines); None when unknown gives NaN line cues.
+    `context_words`: where a candidate's words come from when not from boxes (flat text, `features.text_rows`).
+    """
     entity, group = row["entity_name"], str(row["group_id"])
     allowed = allowed_units()[entity]
     width, height = image_size or image_extent(boxes)
@@ -118,17 +124,12 @@ def candidate_features(
     # reading order of the allowed candidates: the rule most OCR teams used, offered as a feature
     allowed_order = {id(c): k for k, c in enumerate(c for c in candidates if c.unit in allowed)}
     same_family = sorted({c.value for c in candidates if UNIT_FAMILY[c.unit] == ENTITY_FAMILY[entity]})
-    context_words = {}
+    context_words = context_words or _box_context(boxes)
     placement = _placement_among_family(boxes, candidates, ENTITY_FAMILY[entity])
     out = []
     for c in candidates:
         first = c.boxes[0]
-        if first not in context_words:
-            near = set()
-            for j in nearest_boxes(boxes, first):
-                near.update(words(boxes[j].text))
-            context_words[first] = (set(words(boxes[first].text)), near)
-        own, near = context_words[first]
+        own, near = context_words(c)
         family = UNIT_FAMILY[c.unit]
         feature = {
             "entity": entity_names().index(entity), "unit": UNITS.index(c.unit), "family": FAMILIES.index(family),
@@ -169,6 +170,22 @@ def candidate_features(
     return out
 
 
+def _box_context(boxes: list[TextBox]) -> ContextWords:
+    """Words of the candidate's first box and of the boxes nearest it, worked out once per box."""
+    by_box: dict[int, tuple[set[str], set[str]]] = {}
+
+    def context(candidate: Candidate) -> tuple[set[str], set[str]]:
+        first = candidate.boxes[0]
+        if first not in by_box:
+            near = set()
+            for j in nearest_boxes(boxes, first):
+                near.update(words(boxes[j].text))
+            by_box[first] = (set(words(boxes[first].text)), near)
+        return by_box[first]
+
+    return context
+
+
 def feature_names(vocabulary: list[str]) -> list[str]:
     return FEATURES + [f"word_{w}" for w in vocabulary]
 
@@ -176,6 +193,7 @@ def feature_names(vocabulary: list[str]) -> list[str]:
 def build_table(
     rows: pd.DataFrame, boxes_by_image: dict[str, list[TextBox]], priors: Priors, vocabulary: list[str],
     candidates_by_image: dict[str, list[Candidate]] | None = None, segments: dict[str, np.ndarray] | None = None,
+    context_words: ContextWords | None = None,
 ) -> tuple[pd.DataFrame, dict[str, list[Candidate]]]:
     """Features for every (row, candidate); `row_pos` ties each line to its input row, `label` to its truth."""
     candidates_by_image = dict(candidates_by_image or {})
@@ -189,7 +207,7 @@ def build_table(
         truth = parse_label(row.get("entity_value", "")) if "entity_value" in row else None
         for cand_pos, (c, feats) in enumerate(
             zip(candidates, candidate_features(row, boxes, candidates, priors, vocabulary,
-                                               segments=(segments or {}).get(name)))
+                                               segments=(segments or {}).get(name), context_words=context_words))
         ):
             feats |= {"row_pos": row_pos, "cand_pos": cand_pos, "box_index": c.boxes[0], "value": c.value, "unit_name": c.unit,
                       "label": int(truth is not None and truth.matches(c.value, c.unit))}

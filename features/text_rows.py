@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from candidates.parse import parse_boxes
-from candidates.records import TextBox
+from candidates.records import Candidate, TextBox
 from features.build import build_table
 from features.context import words
 from features.priors import Priors
@@ -35,21 +35,20 @@ def _around(text: str, start: int, end: int, before: int, after: int) -> str:
     return " ".join(text[:start].split()[-before:] + [text[start:end]] + text[end:].split()[:after])
 
 
+def _flat_context(candidate: Candidate) -> tuple[set[str], set[str]]:
+    """Words just before the candidate stand in for its own box, and a few words either side for its neighbours."""
+    start, end = candidate.span
+    return (set(words(_around(candidate.source, start, end, *OWN_WORDS))),
+            set(words(_around(candidate.source, start, end, *NEAR_WORDS))))
+
+
 def text_table(corpus: pd.DataFrame, priors: Priors, vocabulary: list[str], row_offset: int = 0) -> pd.DataFrame:
     """The feature table of `features.build` for text rows; `row_pos` starts at `row_offset`."""
     names = [f"text-{i}" for i in range(len(corpus))]  # one pseudo image per row: a photo may carry two rows
     rows = corpus.assign(image_name=names)
     boxes = {n: [TextBox(text, _FLAT_BOX, 1.0)] for n, text in zip(names, corpus["ocr_text"])}
     candidates = {n: parse_boxes(b) for n, b in boxes.items()}
-    table, _ = build_table(rows, boxes, priors, vocabulary, candidates)
+    table, _ = build_table(rows, boxes, priors, vocabulary, candidates, context_words=_flat_context)
     table[NEEDS_BOXES] = np.nan
-    context = np.zeros((len(table), len(vocabulary)))
-    for i, (row_pos, cand_pos) in enumerate(zip(table["row_pos"], table["cand_pos"])):
-        candidate = candidates[names[row_pos]][cand_pos]
-        start, end = candidate.span
-        own = set(words(_around(candidate.source, start, end, *OWN_WORDS)))
-        near = set(words(_around(candidate.source, start, end, *NEAR_WORDS)))
-        context[i] = [2.0 if w in own else 1.0 if w in near else 0.0 for w in vocabulary]
-    table[[f"word_{w}" for w in vocabulary]] = context
     table["row_pos"] += row_offset
     return table
