@@ -93,12 +93,29 @@ def test_precision_objective_answers_only_confident_rows(trained):
     rng = np.random.default_rng(0)
     confidence = rng.uniform(size=400)
     correct = rng.uniform(size=400) < confidence  # right more often when confident
-    entities = np.array(["item_weight"] * 400)
+    entities = np.array(["item_weight"] * 300 + ["voltage"] * 100)
     thresholds, _ = tune_thresholds(confidence, correct, entities, np.zeros(400, bool), "precision", 0.9, trials=60)
+    assert thresholds["item_weight"] == thresholds["voltage"]  # one threshold: per attribute they overfit
     answered = confidence >= thresholds["item_weight"]
     assert correct[answered].mean() >= 0.9 and 0.05 < answered.mean() < 0.6
     f1_thresholds, _ = tune_thresholds(confidence, correct, entities, np.zeros(400, bool), "f1", trials=30)
     assert f1_thresholds["item_weight"] < 0.05  # with no empty labels, answering everything is best
+
+
+def test_held_out_precision_cuts_each_fold_at_a_threshold_found_without_it():
+    from ranker.thresholds import global_floor, held_out_precision
+
+    # fold 0: confident rows are right; fold 1: its confident rows are wrong. On all rows the floor climbs
+    # above fold 1's confident rows and meets 0.9 by construction; held out, fold 1 is cut at fold 0's
+    # floor and its wrong rows get answered, so the estimate shows the precision a new fold would see
+    confidence = np.tile(np.linspace(0.0, 1.0, 50), 2)
+    correct = np.concatenate([confidence[:50] > 0.5, confidence[50:] < 0.1])
+    correct[50 + 49] = True  # fold 1's most confident row is right
+    folds = np.repeat([0, 1], 50)
+    cut = global_floor(confidence, correct, 0.9)
+    assert correct[confidence >= cut].mean() >= 0.9
+    [(answered, precision)] = held_out_precision(confidence, correct, [folds], 0.9)
+    assert precision < 0.2 and answered > 0.25  # 27 of fold 1's rows, one of them right, and fold 0's top row
 
 
 def test_vocabulary_does_not_depend_on_the_order_contexts_come_in():
