@@ -70,6 +70,17 @@ def test_predict_end_to_end_on_new_images(trained):
     assert score_rows(list(truth), list(out["prediction"])).strict_f1 > 0.8
 
 
+def test_predict_in_chunks_answers_as_all_at_once(trained):
+    # a long input goes through a few thousand rows at a time; the chunks must not change any answer
+    root, _ = trained
+    whole = predict(root / "test.csv", root / "images", root / "whole.csv", model_dir=root / "model",
+                    cache_dir=root / "cache", progress=False)
+    chunked = predict(root / "test.csv", root / "images", root / "chunked.csv", model_dir=root / "model",
+                      cache_dir=root / "cache", progress=False, chunk_rows=7)
+    assert (root / "whole.csv").read_text() == (root / "chunked.csv").read_text()
+    assert chunked["rows"] == whole["rows"] == 30 and chunked["images"] == whole["images"]
+
+
 def test_model_with_a_missing_feature_or_wrong_version_is_refused(trained, tmp_path):
     root, _ = trained
     broken = tmp_path / "model"
