@@ -45,8 +45,8 @@ def tune_thresholds(
         return objective_value(correct, confidence >= cut, truth_empty, objective, min_precision)
 
     if objective == "precision":
-        floor = global_floor(confidence, correct, min_precision)
-        return {e: floor for e in present}, evaluate({e: floor for e in present})
+        shared = dict.fromkeys(present, global_floor(confidence, correct, min_precision))
+        return shared, evaluate(shared)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="maximize", storage=storage, study_name=study_name,
                                 load_if_exists=storage is not None, sampler=optuna.samplers.TPESampler(seed=seed))
