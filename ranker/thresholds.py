@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import optuna
 import pandas as pd
@@ -48,12 +50,20 @@ def tune_thresholds(
         shared = dict.fromkeys(present, global_floor(confidence, correct, min_precision))
         return shared, evaluate(shared)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(direction="maximize", storage=storage, study_name=study_name,
+    # a stored study resumes only for the same confidences: trials scored on another model's never compete
+    data_key = hashlib.sha1(b"".join(np.ascontiguousarray(a).tobytes() for a in
+                                     (confidence, correct, entities.astype(str), truth_empty))).hexdigest()[:12]
+    study = optuna.create_study(direction="maximize", storage=storage, study_name=f"{study_name}-{data_key}",
                                 load_if_exists=storage is not None, sampler=optuna.samplers.TPESampler(seed=seed))
     study.enqueue_trial({e: 0.0 for e in present}, skip_if_exists=True)
-    study.optimize(lambda t: evaluate({e: t.suggest_float(e, 0.0, 1.0) for e in present}), n_trials=trials)
-    best = {e: float(v) for e, v in study.best_params.items()}  # unrounded: a rounded cut could take in rows
-    return best, float(study.best_value)
+    done = len([t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE])
+    if trials > done:
+        study.optimize(lambda t: evaluate({e: t.suggest_float(e, 0.0, 1.0) for e in present}), n_trials=trials - done)
+    # among equal scores the lowest cuts win: they answer the most, the safe side on new rows (with every
+    # label non-empty, F1 ties between answering everything and cuts that drop only wrong answers)
+    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    best = max(complete, key=lambda t: (t.value, -sum(t.params.values())))
+    return {e: float(v) for e, v in best.params.items()}, float(best.value)  # unrounded: a rounded cut could take in rows
 
 
 def global_floor(confidence: np.ndarray, correct: np.ndarray, min_precision: float) -> float:

@@ -110,7 +110,25 @@ def test_precision_objective_answers_only_confident_rows(trained):
     answered = confidence >= thresholds["item_weight"]
     assert correct[answered].mean() >= 0.9 and 0.05 < answered.mean() < 0.6
     f1_thresholds, _ = tune_thresholds(confidence, correct, entities, np.zeros(400, bool), "f1", trials=30)
-    assert f1_thresholds["item_weight"] < 0.05  # with no empty labels, answering everything is best
+    # with no empty labels no cut beats answering everything, and ties go to the cuts that answer most
+    assert set(f1_thresholds.values()) == {0.0}
+
+
+def test_stored_threshold_study_never_serves_other_confidences(tmp_path):
+    from ranker.thresholds import tune_thresholds
+
+    rng = np.random.default_rng(1)
+    confidence = rng.uniform(size=200)
+    entities = np.array(["item_weight"] * 200)
+    correct = confidence > 0.5
+    storage = f"sqlite:///{tmp_path / 'study.sqlite3'}"
+    # first model: the unsure rows have empty labels, so a cut that drops them wins
+    empty = confidence < 0.3
+    first, _ = tune_thresholds(confidence, correct & ~empty, entities, empty, "f1", trials=40, storage=storage)
+    assert first["item_weight"] > 0.1
+    # retrained: no empty label any more; the stored trials scored the old data and must not win
+    second, _ = tune_thresholds(confidence, correct, entities, np.zeros(200, bool), "f1", trials=40, storage=storage)
+    assert second["item_weight"] == 0.0
 
 
 def test_held_out_precision_cuts_each_fold_at_a_threshold_found_without_it():
