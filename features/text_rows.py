@@ -23,6 +23,7 @@ NEEDS_BOXES = [
     "edge_distance", "reading_order", "box_text_len", "confidence", "match_share_of_box", "x_rank", "y_rank",
     "is_bottommost", "is_topmost", "is_leftmost", "is_rightmost", "family_vertical_count", "line_across",
     "line_down", "line_slant", "line_along_axis", "line_off_axis", "text_along_axis",
+    "rel_text_height_vs_max", "rel_confidence",
 ]
 # words either side standing in for the candidate's own box (`Height: 30 cm`) and for its neighbours
 OWN_WORDS = (2, 0)

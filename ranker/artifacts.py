@@ -10,7 +10,7 @@ from pathlib import Path
 import lightgbm as lgb
 
 from dataset.errors import UserError
-from features.build import feature_names
+from features.build import dimension_ranker_features, feature_names
 from features.priors import Priors
 
 MODEL_VERSION = 1
@@ -77,7 +77,7 @@ def load_model(model_dir: str | Path | None = None) -> Model:
         if not path.is_file():
             raise UserError(f"{path}: named in meta.json but missing; retrain or restore it")
         dimension_ranker = lgb.Booster(model_file=str(path))
-        if dimension_ranker.feature_name() != meta["features"]:
+        if dimension_ranker.feature_name() != dimension_ranker_features(meta["features"]):
             raise UserError(f"{path}: its features do not match meta.json")
     confidence_path = model_dir / "confidence.txt"
     confidence = lgb.Booster(model_file=str(confidence_path)) if confidence_path.is_file() else None

@@ -25,7 +25,7 @@ from dataset.evaluate import reweighted, score_rows, score_table
 from dataset.rows import read_rows, read_text_corpus, write_predictions
 from dataset.splits import image_folds
 from dataset.units import entity_names
-from features.build import CATEGORICAL, build_table, context_sets, feature_names
+from features.build import CATEGORICAL, build_table, context_sets, dimension_ranker_features, feature_names
 from features.context import learn_vocabulary
 from features.priors import Priors, build_priors
 from features.text_rows import text_table
@@ -73,7 +73,8 @@ def fit_dimension_ranker(table: pd.DataFrame, text: pd.DataFrame, features: list
     sources ranks dimension rows better but the other attributes worse than the photos alone, so each
     source serves the rows it helps.
     """
-    return fit_ranker(pd.concat([table, text], ignore_index=True), features, CATEGORICAL, params)
+    return fit_ranker(pd.concat([table, text], ignore_index=True), dimension_ranker_features(features), CATEGORICAL,
+                      params)
 
 
 def score_candidates(ranker, dimension_ranker, table: pd.DataFrame, features: list[str]) -> np.ndarray:
@@ -83,7 +84,7 @@ def score_candidates(ranker, dimension_ranker, table: pd.DataFrame, features: li
     dimensions = dimension_rows(table)
     scores = np.zeros(len(table))
     scores[~dimensions] = score(ranker, table[~dimensions], features)
-    scores[dimensions] = score(dimension_ranker, table[dimensions], features)
+    scores[dimensions] = score(dimension_ranker, table[dimensions], dimension_ranker_features(features))
     return scores
 
 
