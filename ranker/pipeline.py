@@ -25,7 +25,13 @@ from dataset.evaluate import reweighted, score_rows, score_table
 from dataset.rows import read_rows, read_text_corpus, write_predictions
 from dataset.splits import image_folds
 from dataset.units import entity_names
-from features.build import CATEGORICAL, build_table, context_sets, dimension_ranker_features, feature_names
+from features.build import (
+    CATEGORICAL,
+    build_table,
+    context_sets,
+    dimension_ranker_features,
+    feature_names,
+)
 from features.context import learn_vocabulary
 from features.priors import Priors, build_priors
 from features.text_rows import text_table
