@@ -10,10 +10,10 @@ from pathlib import Path
 import lightgbm as lgb
 
 from dataset.errors import UserError
-from features.build import dimension_ranker_features, feature_names
+from features.build import feature_names, without_gaps
 from features.priors import Priors
 
-MODEL_VERSION = 1
+MODEL_VERSION = 2
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models"
 
 
@@ -27,7 +27,8 @@ class Model:
 
     @property
     def features(self) -> list[str]:
-        return self.meta["features"]
+        """The main ranker's inputs: the table's features, without the `rel_*` gaps under the precision objective."""
+        return self.meta["ranker_features"]
 
 
 DIMENSION_RANKER_FILE = "ranker_dimensions.txt"
@@ -69,7 +70,7 @@ def load_model(model_dir: str | Path | None = None) -> Model:
         extra = sorted(set(meta.get("features", [])) - set(expected))
         raise UserError(f"{model_dir}: model features differ from this code's (missing {missing[:5]}, extra {extra[:5]}); retrain")
     ranker = lgb.Booster(model_file=str(model_dir / "ranker.txt"))
-    if ranker.feature_name() != meta["features"]:
+    if meta.get("ranker_features") not in (expected, without_gaps(expected)) or ranker.feature_name() != meta["ranker_features"]:
         raise UserError(f"{model_dir}/ranker.txt: its features do not match meta.json")
     dimension_ranker = None
     if meta.get("dimension_ranker_file"):
@@ -77,7 +78,7 @@ def load_model(model_dir: str | Path | None = None) -> Model:
         if not path.is_file():
             raise UserError(f"{path}: named in meta.json but missing; retrain or restore it")
         dimension_ranker = lgb.Booster(model_file=str(path))
-        if dimension_ranker.feature_name() != dimension_ranker_features(meta["features"]):
+        if dimension_ranker.feature_name() != without_gaps(meta["features"]):
             raise UserError(f"{path}: its features do not match meta.json")
     confidence_path = model_dir / "confidence.txt"
     confidence = lgb.Booster(model_file=str(confidence_path)) if confidence_path.is_file() else None

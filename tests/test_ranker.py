@@ -81,6 +81,26 @@ def test_predict_in_chunks_answers_as_all_at_once(trained):
     assert chunked["rows"] == whole["rows"] == 30 and chunked["images"] == whole["images"]
 
 
+def test_precision_objective_ranks_without_the_gaps(trained, tmp_path):
+    # the rel_* gaps pick more right answers but order the confidences worse: only the f1 model uses them
+    root, _ = trained
+    train(root / "labels.csv", root / "images", model_dir=tmp_path / "catalogue", objective="precision", trials=2,
+          budget_s=60, train_csv=root / "train.csv", cache_dir=root / "cache", work_dir=tmp_path, progress=False)
+    f1_model, catalogue = load_model(root / "model"), load_model(tmp_path / "catalogue")
+    assert any(f.startswith("rel_") for f in f1_model.features)
+    assert not any(f.startswith("rel_") for f in catalogue.features)
+    assert catalogue.meta["features"] == f1_model.meta["features"]  # the same table either way
+    predict(root / "test.csv", root / "images", tmp_path / "out.csv", model_dir=tmp_path / "catalogue",
+            cache_dir=root / "cache", progress=False)
+    assert check_predictions(read_rows(root / "test.csv"), pd.read_csv(tmp_path / "out.csv", dtype=str,
+                                                                       keep_default_na=False)).ok
+    # a meta.json that names other inputs than its ranker file holds is refused
+    meta = json.loads((tmp_path / "catalogue" / "meta.json").read_text())
+    (tmp_path / "catalogue" / "meta.json").write_text(json.dumps(meta | {"ranker_features": meta["features"]}))
+    with pytest.raises(UserError, match="ranker.txt"):
+        load_model(tmp_path / "catalogue")
+
+
 def test_model_with_a_missing_feature_or_wrong_version_is_refused(trained, tmp_path):
     root, _ = trained
     broken = tmp_path / "model"
