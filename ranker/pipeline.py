@@ -255,7 +255,8 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path = DEFAULT_MODEL_DI
 
     candidates = {name: parse_boxes(image_boxes) for name, image_boxes in boxes.items()}
     vocabulary = learn_vocabulary(context_sets(rows, boxes, candidates))
-    features = ranker_features(feature_names(vocabulary), objective)
+    table_features = feature_names(vocabulary)
+    features = ranker_features(table_features, objective)  # the main ranker's
     table, _ = build_table(rows, boxes, priors, vocabulary, candidates, segments)
     n_rows = len(rows)
     text_rows = 0 if corpus is None else len(corpus)
@@ -318,7 +319,8 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path = DEFAULT_MODEL_DI
     dimension_ranker = fit_dimension_ranker(table, text, features, params) if text is not None else None
     confidence_model = fit_confidence(tops)
     meta = {
-        "features": feature_names(vocabulary), "ranker_features": features, "categorical": CATEGORICAL, "vocabulary": vocabulary, "thresholds": thresholds,
+        "features": table_features, "ranker_features": features, "categorical": CATEGORICAL, "vocabulary": vocabulary,
+        "thresholds": thresholds,
         "objective": objective, "min_precision": min_precision, "fallback": fallback, "params": asdict(params),
         "ocr_settings": asdict(settings), "ocr_fingerprint": settings.fingerprint(),
         "data_sha1": _data_key(rows, settings), "training_rows": n_rows,
