@@ -211,3 +211,13 @@ def test_parameters_are_picked_on_other_fold_splits(trained):
     assert params == RankerParams(**sound) and tuning["tuned_top1"] == 0.9
     assert tuning["finalists"][1]["selection_top1"] > tuning["finalists"][0]["selection_top1"]
     assert [f["shipped"] for f in tuning["finalists"]] == [False, True]
+
+
+def test_dimension_blend_standardizes_within_each_row():
+    from ranker.pipeline import _standardized_within_rows
+
+    # a row of one candidate (no spread) and rows on very different scales both come out comparable
+    rows = pd.Series([0, 1, 1, 1, 2, 2])
+    z = _standardized_within_rows(np.array([7.0, 1.0, 2.0, 3.0, 100.0, 300.0]), rows)
+    assert np.isfinite(z).all() and z[0] == 0.0
+    assert np.allclose(z[1:4], [-1.0, 0.0, 1.0]) and np.allclose(z[4:], [-0.7071, 0.7071], atol=1e-4)
