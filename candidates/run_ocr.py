@@ -53,6 +53,7 @@ class OcrResult:
     seconds: float
     cached: bool
     segments: np.ndarray = field(default_factory=lambda: _NO_SEGMENTS)
+    missing: bool = False  # no readable image: nothing was OCRed
 
 
 def ocr_images(
@@ -71,7 +72,7 @@ def ocr_images(
     for path, digest in digests.items():
         if digest is None:
             log.warning("image missing or unreadable: %s", path)
-            results[path] = OcrResult([], 0.0, cached=False)
+            results[path] = OcrResult([], 0.0, cached=False, missing=True)
             continue
         hit = cache.get(digest, fingerprint)
         segments = cache.get_segments(digest, lines_key)

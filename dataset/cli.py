@@ -18,7 +18,9 @@ def _cmd_predict(args) -> None:
     result = predict(args.input, args.images, args.output, args.model, args.cache_dir, args.workers,
                      ocr_changes=FAST if args.fast else None)
     print(f"{result['rows']} rows, {result['answered']} answered, {result['images']} images in "
-          f"{result['seconds']} s ({result['images_per_second']} images/s, {result['ocr_fresh']} newly OCRed)")
+          f"{result['seconds']} s ({result['images_per_second']} images/s, {result['ocr_fresh']} newly OCRed"
+          + (f", {result['missing_images']} missing or unreadable" if result["missing_images"] else "")
+          + ")")
     if "strict_f1" in result:
         print(f"strict F1 against the input's entity_value: {result['strict_f1']}")
     print(result["output"])
@@ -58,8 +60,9 @@ def _cmd_ocr(args) -> None:
     settings = OcrSettings(engine=args.engine, runtime=args.runtime)
     cache = OcrCache(args.cache_dir)
     boxes, _, stats = read_images(rows, args.images, settings, cache, args.workers)
-    print(f"{stats['images']} images, {stats['ocr_fresh']} newly read, "
-          f"{sum(1 for b in boxes.values() if not b)} with no text; cache {cache.path}")
+    print(f"{stats['images']} images, {stats['ocr_fresh']} newly read, {len(stats['missing'])} missing or unreadable, "
+          f"{sum(1 for name, b in boxes.items() if not b and name not in stats['missing'])} with no text; "
+          f"cache {cache.path}")
     if args.export:
         digests = {file_digest(args.images / name) for name in boxes} - {None}
         count = cache.export(digests, settings.fingerprint(), args.export, segments_key=cache_key(settings.max_side))

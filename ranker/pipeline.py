@@ -66,8 +66,9 @@ def read_images(rows: pd.DataFrame, images_dir: Path, settings: OcrSettings, cac
     results = ocr_images(paths, settings, cache, workers=workers, progress=progress)
     boxes = {p.name: r.boxes for p, r in results.items()}
     segments = {p.name: r.segments for p, r in results.items()}
-    fresh = [r.seconds for r in results.values() if not r.cached]
-    stats = {"images": len(paths), "ocr_fresh": len(fresh), "ocr_seconds": [r.seconds for r in results.values()]}
+    read = [r for r in results.values() if not r.missing]
+    stats = {"images": len(paths), "ocr_fresh": sum(1 for r in read if not r.cached),
+             "ocr_seconds": [r.seconds for r in read], "missing": sorted(p.name for p, r in results.items() if r.missing)}
     return boxes, segments, stats
 
 
@@ -413,7 +414,7 @@ def predict(input_csv: Path, images_dir: Path, output: Path, model_dir: Path | N
     settings = OcrSettings(**model.meta["ocr_settings"]).with_changes(**(ocr_changes or {}))
     cache = OcrCache(cache_dir, shipped_dir=SHIPPED_DIR if shipped_cache else None)
     answers: list[str] = []
-    ocr_fresh = 0
+    ocr_fresh, missing = 0, set()
     chunked = len(rows) > chunk_rows
     bar = tqdm(total=len(rows), desc="rows", unit="row", disable=not (progress and chunked))
     for start in range(0, len(rows), chunk_rows):
@@ -421,6 +422,7 @@ def predict(input_csv: Path, images_dir: Path, output: Path, model_dir: Path | N
         boxes, segments, ocr_stats = read_images(chunk, Path(images_dir), settings, cache, workers, progress)
         answers += predict_rows(chunk, boxes, model, segments)[0]
         ocr_fresh += ocr_stats["ocr_fresh"]
+        missing.update(ocr_stats["missing"])
         bar.update(len(chunk))
     bar.close()
     write_predictions(rows, answers, output)
@@ -431,7 +433,7 @@ def predict(input_csv: Path, images_dir: Path, output: Path, model_dir: Path | N
     images = int(rows["image_name"].nunique())
     result = {"rows": len(rows), "images": images, "answered": sum(1 for a in answers if a),
               "seconds": round(seconds, 2), "images_per_second": round(images / seconds, 3),
-              "ocr_fresh": ocr_fresh, "output": str(output)}
+              "ocr_fresh": ocr_fresh, "missing_images": len(missing), "output": str(output)}
     if "entity_value" in rows.columns:
         result["strict_f1"] = round(score_rows(list(rows["entity_value"]), answers).strict_f1, 4)
     cache.close()

@@ -70,6 +70,16 @@ def test_predict_end_to_end_on_new_images(trained):
     assert score_rows(list(truth), list(out["prediction"])).strict_f1 > 0.8
 
 
+def test_predict_counts_a_missing_image_apart_from_the_ocr_it_ran(trained, tmp_path):
+    root, _ = trained
+    rows = pd.read_csv(root / "test.csv", dtype=str)
+    gone = rows.iloc[:1].assign(index="gone-1", image_link="http://x/not_there.jpg")
+    pd.concat([rows, gone]).to_csv(tmp_path / "in.csv", index=False)
+    result = predict(tmp_path / "in.csv", root / "images", tmp_path / "out.csv", model_dir=root / "model",
+                     cache_dir=root / "cache", progress=False)
+    assert result["rows"] == 31 and result["missing_images"] == 1 and result["ocr_fresh"] == 0
+
+
 def test_predict_in_chunks_answers_as_all_at_once(trained):
     # a long input goes through a few thousand rows at a time; the chunks must not change any answer
     root, _ = trained
