@@ -134,9 +134,7 @@ def run_bench(labels: Path | None = None, images: Path | None = None, out: Path 
     catalogue_tops, catalogue_conf = (
         catalogue_confidence(table, rows, model.features, RankerParams(**report["params"]), oof["text_table"], k_folds)
         if report["objective"] == "f1" else (oof["tops"], oof["confidence"]))
-    precision_point = _precision_operating_point(rows, catalogue_tops, catalogue_conf, 0.95, k_folds)
-    curve = precision_recall_curve(catalogue_conf, catalogue_tops["label"].to_numpy().astype(bool),
-                                   (rows["entity_value"].str.strip() == "").to_numpy()).to_dict("list")
+    precision_point, curve = _precision_operating_point(rows, catalogue_tops, catalogue_conf, 0.95, k_folds)
     operating = {"f1 objective": 0.0, "precision ≥ 0.95 (global)": precision_point["global_threshold"]}
     results = {
         "data": {"labels": str(labels), "images": str(images), "rows": len(rows), "images_count": n_images,
@@ -170,9 +168,10 @@ def run_bench(labels: Path | None = None, images: Path | None = None, out: Path 
 
 
 def _precision_operating_point(rows: pd.DataFrame, tops: pd.DataFrame, confidence: np.ndarray,
-                               floor: float, k_folds: int) -> dict:
+                               floor: float, k_folds: int) -> tuple[dict, dict]:
     """The catalogue objective on the out-of-fold confidences: the threshold `train` would ship, and what a
-    threshold found on other rows gives on rows it never saw (the fresh fold splits)."""
+    threshold found on other rows gives on rows it never saw (the fresh fold splits); and the curve of
+    precision, recall and F1 against the threshold."""
     correct = tops["label"].to_numpy().astype(bool)
     entities = rows["entity_name"].to_numpy()
     empty = (rows["entity_value"].str.strip() == "").to_numpy()
@@ -181,6 +180,7 @@ def _precision_operating_point(rows: pd.DataFrame, tops: pd.DataFrame, confidenc
     answered = confidence >= cut
     held_out = held_out_precision(confidence, correct,
                                   [image_folds(rows["image_name"], k=k_folds, seed=s) for s in FRESH_SEEDS], floor)
+    curve = precision_recall_curve(confidence, correct, empty).to_dict("list")
     return {"min_precision": floor, "thresholds": thresholds,
             "answered_rate": round(float(answered.mean()), 4),
             "precision": round(float(correct[answered].mean()), 4) if answered.any() else None,
@@ -190,7 +190,7 @@ def _precision_operating_point(rows: pd.DataFrame, tops: pd.DataFrame, confidenc
             "held_out_precision_min": round(min(p for _, p in held_out), 4),
             "global_threshold": round(cut, 4),
             "note": "precision of the chosen candidate's value and unit (numeric); held out: each fold's rows cut "
-                    "at the threshold found on the other folds' out-of-fold rows, mean of 5 fold splits"}
+                    "at the threshold found on the other folds' out-of-fold rows, mean of 5 fold splits"}, curve
 
 
 def _fresh_splits_text(fresh: list[dict]) -> str:

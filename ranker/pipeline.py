@@ -40,7 +40,7 @@ from ranker.artifacts import DEFAULT_MODEL_DIR, Model, load_model, save_model
 from ranker.confidence import fit_confidence, out_of_fold_confidence, predict_confidence
 from ranker.lambdarank import RankerParams, fit_ranker, score
 from ranker.selection import rule_baseline, top_candidates
-from ranker.thresholds import precision_recall_curve, tune_thresholds
+from ranker.thresholds import tune_thresholds
 
 log = logging.getLogger(__name__)
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
@@ -331,7 +331,6 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path = DEFAULT_MODEL_DI
         "objective": objective,
         "min_precision": min_precision, "thresholds": thresholds, "fallback": fallback, "fallback_hits": fallback_hits,
         "ranker": scores(ranker_answers), "baseline": scores(baseline_answers), "oracle": scores(oracle_answers),
-        "curve": precision_recall_curve(confidence, correct, truth_empty).to_dict("list"),
     }
 
     final = fit_ranker(table, features, CATEGORICAL, params)
