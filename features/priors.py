@@ -28,6 +28,7 @@ import pandas as pd
 from candidates.convert import to_base
 from dataset.labels import parse_label
 from dataset.rows import image_basename
+from dataset.units import allowed_units
 
 QUANTILES = np.linspace(0, 1, 21)
 GROUP_QUANTILES = np.linspace(0, 1, 11)  # coarser: one table per (group, attribute) ships in models/
@@ -50,6 +51,7 @@ def build_priors(train_csv: str | Path, exclude_images: set[str] | None = None) 
     group_base_values: dict[str, list[float]] = defaultdict(list)
     group_rows: Counter = Counter()
     group_labels: dict[str, Counter] = defaultdict(Counter)
+    allowed = allowed_units()
     for group, entity, text in zip(frame["group_id"], frame["entity_name"], frame["entity_value"]):
         label = parse_label(text)
         if label is None:
@@ -63,14 +65,16 @@ def build_priors(train_csv: str | Path, exclude_images: set[str] | None = None) 
             base = to_base(value, label.unit)
             if base and base[0] > 0:
                 group_base_values[f"{group}|{entity}"].append(math.log10(base[0]))
-        if len(label.values) == 1:
+        # the group's labels answer rows with no candidate: one in a unit the attribute does not allow
+        # (train.csv has 242 "1080.0 horsepower" wattages) can never be right and would fail the output check
+        if len(label.values) == 1 and label.unit in allowed.get(entity, ()):
             group_values[f"{group}|{entity}"][text.strip()] += 1
             group_labels[f"{group}|{entity}"][f"{_value_key(label.values[0])}|{label.unit}"] += 1
-            if float(label.values[0]).is_integer():
-                written = text.split()[0]
-                style = "plain" if "." not in written else "decimal"
-                for key in _plain_keys(group, entity, label.unit, label.values[0]):
-                    plain_style[key][style] += 1
+        if len(label.values) == 1 and float(label.values[0]).is_integer():
+            written = text.split()[0]
+            style = "plain" if "." not in written else "decimal"
+            for key in _plain_keys(group, entity, label.unit, label.values[0]):
+                plain_style[key][style] += 1
     return {
         "source_sha1": hashlib.sha1(Path(train_csv).read_bytes()).hexdigest(),
         "rows": len(frame),

@@ -71,3 +71,14 @@ def test_a_printed_number_answers_with_a_common_label_of_its_group(tmp_path):
     assert priors.printed_label("1", "item_weight", {2.0}) is None
     assert fallback_answer("1", "item_weight", boxes[4:], priors) == ("120.0 microgram", "its group's most common label")
     assert fallback_answer("2", "item_weight", boxes, priors)[0] == ""  # an unseen group has nothing to offer
+
+
+def test_labels_in_a_unit_the_attribute_does_not_allow_never_become_answers(tmp_path):
+    # train.csv holds 242 wattage rows labelled "1080.0 horsepower": a group's most common label must not be one
+    values = ["1080.0 horsepower"] * 8 + ["60.0 watt"] * 6
+    pd.DataFrame({"image_link": [f"https://x/{k}.jpg" for k in range(len(values))], "group_id": "1",
+                  "entity_name": "wattage", "entity_value": values}).to_csv(tmp_path / "train.csv", index=False)
+    priors = Priors(build_priors(tmp_path / "train.csv"))
+    boxes = [TextBox(text="1080", points=((0, 0), (1, 0), (1, 1), (0, 1)), confidence=1.0)]
+    assert priors.group_top_value("1", "wattage") == ("60.0 watt", 1.0)
+    assert fallback_answer("1", "wattage", boxes, priors)[0] == "60.0 watt"
