@@ -72,7 +72,7 @@ class OcrSettings:
         The cache key is taken from these, so it names the runtime that produced the boxes.
         """
         run = self
-        if self.engine == "rapidocr" and self.runtime != "onnxruntime" and _use_cuda(self):
+        if self.engine == "rapidocr" and self.runtime != "onnxruntime" and uses_cuda(self):
             run = run.with_changes(runtime="onnxruntime")
         if self.engine == "rapidocr" and run.precision != "f32" and (run.runtime == "onnxruntime" or not native_bf16()):
             run = run.with_changes(precision="f32")
@@ -97,7 +97,7 @@ def cuda_available(engine: str = "rapidocr") -> bool:
         return False
 
 
-def _use_cuda(settings: OcrSettings) -> bool:
+def uses_cuda(settings: OcrSettings) -> bool:
     return settings.device == "cuda" or (settings.device == "auto" and cuda_available(settings.engine))
 
 
@@ -146,7 +146,7 @@ class RapidOcrEngine(_Engine):
         from rapidocr_onnxruntime import RapidOCR
 
         self.settings = settings
-        cuda = _use_cuda(settings)
+        cuda = uses_cuda(settings)
         threads = settings.threads or -1
         self._ocr = RapidOCR(
             text_score=0.0,  # filtered in read(): a tall box read badly still calls for the turned pass
@@ -163,8 +163,13 @@ class RapidOcrEngine(_Engine):
             inter_op_num_threads=1 if threads > 0 else -1,
         )
         self._honour_det_limit()
-        if settings.runtime != "onnxruntime" or settings.memory_arena:
-            models = load_models(settings.runtime, settings.precision, threads, cuda)
+        if settings.runtime != "onnxruntime" or settings.memory_arena or cuda:
+            rec_batch = self._ocr.text_rec.rec_batch_num
+            # on CUDA, pad inputs to a few shapes: the detector's to its square canvas, batches to full
+            steps = {"Det": (1, 1, settings.det_limit_side, settings.det_limit_side),
+                     "Cls": (self._ocr.text_cls.cls_batch_num, 1, 1, 1),
+                     "Rec": (rec_batch, 1, 1, settings.rec_min_width)}
+            models = load_models(settings.runtime, settings.precision, threads, cuda, steps)
             self._ocr.text_det.infer = models["Det"]
             self._ocr.text_cls.infer = models["Cls"]
             self._ocr.text_rec.session = models["Rec"]
@@ -236,7 +241,7 @@ class EasyOcrEngine(_Engine):
         self.settings = settings
         self._reader = easyocr.Reader(
             ["en"],
-            gpu=_use_cuda(settings),
+            gpu=uses_cuda(settings),
             download_enabled=False,
             model_storage_directory=easyocr_en_models.model_dir(),
             verbose=False,

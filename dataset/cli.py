@@ -142,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     text_corpus = {"type": Path, "default": None,
                    "help": "labelled flat OCR text (image_link,group_id,entity_name,entity_value,ocr_text) that the "
                            "dimension ranker also learns from (default ../shared/data/ocr_text_corpus.csv if present)"}
-    workers = {"type": int, "default": None, "help": "OCR processes (default: one per core)"}
+    workers = {"type": int, "default": None, "help": "OCR processes (default: one per core; at most 8 on CUDA)"}
 
     p = sub.add_parser("predict", help="answer an input CSV")
     p.add_argument("--input", type=Path, required=True)

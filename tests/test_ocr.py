@@ -2,12 +2,14 @@
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from candidates.cache import OcrCache
 from candidates.ocr import FAST, OcrSettings, make_engine
 from candidates.parse import parse_boxes
-from candidates.run_ocr import ocr_images
+from candidates.run_ocr import CUDA_WORKERS, default_workers, ocr_images
+from candidates.runtimes import BucketedCudaModel, OnnxRuntimeModel, model_paths
 from dataset.images import file_digest, load_rgb
 from tests.render import render_label
 
@@ -128,3 +130,27 @@ def test_thumbnails_are_enlarged_before_detection():
     height_box = next(b for b in enlarged if "22.86" in b.text)
     assert 0 <= height_box.left < height_box.right <= image.shape[1]
     assert 0 <= height_box.top < height_box.bottom <= image.shape[0] / 2  # printed at the top right
+
+
+def test_cuda_shape_buckets_give_the_outputs_of_the_unpadded_input():
+    # the CUDA path pads inputs to a few fixed shapes (a CUDA convolution re-plans whenever its shape changes);
+    # run here on ONNX Runtime's CPU fallback, its outputs must come back cut to what the unpadded input gives
+    paths, rng = model_paths(), np.random.default_rng(0)
+    for part, steps, shape in [("Det", (1, 1, 480, 480), (1, 3, 320, 224)), ("Cls", (6, 1, 1, 1), (3, 3, 48, 192)),
+                               ("Rec", (32, 1, 1, 320), (5, 3, 48, 400))]:
+        batch = rng.random(shape, dtype=np.float32)
+        plain = OnnxRuntimeModel(paths[part], 2, cuda=False)(batch)[0]
+        bucketed = BucketedCudaModel(paths[part], 2, part, steps)
+        padded = bucketed(batch)[0]
+        assert padded.shape == plain.shape, part
+        if part == "Cls":  # the batch's items are independent: padding the batch changes nothing
+            np.testing.assert_allclose(padded, plain, atol=1e-5)
+        bucketed(batch[:, :, : shape[2] - 32] if part == "Det" else batch[:1])
+        assert len(bucketed.sessions) == 1, part  # a smaller input in the same bucket reuses its session
+
+
+def test_cuda_runs_fewer_workers_than_cores(monkeypatch):
+    # each worker holds its own CUDA sessions: one per core ran an H100 out of memory
+    monkeypatch.setattr("os.cpu_count", lambda: 16)
+    assert default_workers(OcrSettings(device="cuda")) == CUDA_WORKERS < 16
+    assert default_workers(OcrSettings(device="cpu")) == 16
