@@ -60,6 +60,10 @@ class OcrSettings:
         speed_only = ("threads", "device", "rec_batch", "memory_arena")
         stable = {k: v for k, v in asdict(self.as_run()).items() if k not in speed_only}
         stable["ocr_version"] = OCR_VERSION
+        if self.engine == "rapidocr" and uses_cuda(self):
+            # CUDA pads the models' inputs to fixed shapes (candidates.runtimes.BucketedCudaModel), which shifts
+            # the readings a little: they must not pass for the CPU's
+            stable["cuda"] = "shape-buckets-1"
         return hashlib.sha1(json.dumps(stable, sort_keys=True).encode()).hexdigest()[:12]
 
     def with_changes(self, **changes) -> OcrSettings:

@@ -154,3 +154,10 @@ def test_cuda_runs_fewer_workers_than_cores(monkeypatch):
     monkeypatch.setattr("os.cpu_count", lambda: 16)
     assert default_workers(OcrSettings(device="cuda")) == CUDA_WORKERS < 16
     assert default_workers(OcrSettings(device="cpu")) == 16
+
+
+def test_cuda_readings_have_a_cache_key_of_their_own():
+    # on CUDA the inputs are padded to fixed shapes, which shifts the readings from the CPU's ONNX Runtime ones
+    cpu = OcrSettings(device="cpu", runtime="onnxruntime")
+    assert OcrSettings(device="cuda").fingerprint() != cpu.fingerprint()
+    assert OcrSettings(device="cpu", threads=1).fingerprint() == OcrSettings(device="cpu").fingerprint()
