@@ -39,7 +39,7 @@ DIMENSION = re.compile(rf"{_LEFT}{_DIM_ITEM_SRC}(?:\s*[xX×\*]\s*{_DIM_ITEM_SRC}
 # (pattern, replacement): OCR confusions, applied only next to digits or units
 CONFUSIONS: list[tuple[re.Pattern, str]] = [
     (re.compile(r"(?<=\d)[Oo](?=[\dOo]*\d)"), "0"),  # 5O0 → 500
-    (re.compile(r"(?<=\d)[Oo](?=[Oo]*\s?(?:g|kg|mg|ml|mL|G|KG|MG|ML|W|V|cm|mm|CM|MM)\b)"), "0"),  # 1OO g
+    (re.compile(r"(?<=\d)[Oo](?=[Oo]*\s?(?:g|gm|gms|kg|mg|ml|mL|G|GM|KG|MG|ML|W|V|cm|mm|CM|MM)\b)"), "0"),  # 1OO g
     (re.compile(r"(?<![A-Za-z\d])[Oo](?=[.,]\d)"), "0"),  # O.5 kg
     (re.compile(r"(?<=\d[.,])[Oo](?=\s?[a-zA-Z\"'])"), "0"),  # 8.Ocm → 8.0cm
     (re.compile(r"(?<=\d[.,])S(?=\s?[a-zA-Z\"'])"), "5"),  # 9.Scm → 9.5cm
@@ -48,6 +48,7 @@ CONFUSIONS: list[tuple[re.Pattern, str]] = [
     (re.compile(r"(?<![A-Za-z\d])S(?=\d\d)"), "5"),  # S00g → 500g
     (re.compile(r"(?<=[:：])(\s?)S(?=\s?(?:V|W|kg|KG|g|G)(?:$|[\s,;)]))"), r"\g<1>5"),  # VOLTAGE:SV → VOLTAGE:5V
     (re.compile(r"(?<=\d)\s?0[zZ]\b"), " oz"),  # 16 0z → 16 oz
+    (re.compile(r"(?<=\d)\s?([kK])9\b"), r" \1g"),  # 7.3k9 → 7.3 kg: g read as 9
     (re.compile(r"(?<=\d)\s?I[bB](?=[sS]?\b)"), " lb"),  # 5 Ib → 5 lb
     (re.compile(r"(?<=\d)1[bB](?=[sS]?\b)"), " lb"),  # (6.61b) → 6.6 lb: "b" alone is no unit
     (re.compile(r"(?<=\d)\s?[*](?![\s*]*\d)"), '"'),  # 12* → 12" (a star read for an inch mark)

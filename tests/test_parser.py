@@ -39,6 +39,11 @@ def kinds(text):
         ("5 Ib", {(5.0, "pound")}),
         ("NETWT.3kg（6.61b)", {(3.0, "kilogram"), (6.6, "pound")}),
         ("16 0z", {(16.0, "ounce"), (16.0, "fluid ounce")}),
+        ("UL NCW Ahik WHH 0 25mm 7.3k9 uterkal", {(25.0, "millimetre"), (7.3, "kilogram")}),  # g read as 9
+        ("SONGMICS 250k9 Maee", {(250.0, "kilogram")}),
+        ("Height Zcm Weight 18.8Ogm Width 9cm", {(18.8, "gram"), (9.0, "centimetre")}),
+        ("Ayurvedic Product 10Ogms", {(100.0, "gram")}),
+        ("K9 dog food 15kg", {(15.0, "kilogram")}),  # a K9 with no number before it stays a name
         ('5 1/2"', {(5.5, "inch")}),
         ("1/2 in", {(0.5, "inch")}),
         ('3½"', {(3.5, "inch")}),  # not 31/2 as well
