@@ -8,10 +8,13 @@ bf16 natively (AVX-512 BF16, AMX) and in f32 elsewhere (emulated bf16 would be s
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 RUNTIMES = ("onnxruntime", "openvino")
 PRECISIONS = ("f32", "bf16")
@@ -64,9 +67,19 @@ class OnnxRuntimeModel:
                                                            "cudnn_conv_use_max_workspace": "0"}))
         self.session = onnxruntime.InferenceSession(str(path), options, providers=providers)
         self.input_name = self.session.get_inputs()[0].name
+        if cuda and "CUDAExecutionProvider" not in self.session.get_providers():
+            # onnxruntime-gpu lists CUDA whenever it is installed, and falls back to the CPU in silence when
+            # CUDA's or cuDNN's libraries are missing
+            _warn_once(f"CUDA was asked for but ONNX Runtime runs {path.name} on the CPU: are CUDA 13's and "
+                       "cuDNN 9's libraries on the loader's path?")
 
     def __call__(self, batch: np.ndarray) -> list[np.ndarray]:
         return self.session.run(None, {self.input_name: batch})
+
+
+@lru_cache(maxsize=None)
+def _warn_once(message: str) -> None:
+    log.warning(message)
 
 
 def _round_up(n: int, step: int) -> int:

@@ -149,6 +149,16 @@ def test_cuda_shape_buckets_give_the_outputs_of_the_unpadded_input():
         assert len(bucketed.sessions) == 1, part  # a smaller input in the same bucket reuses its session
 
 
+
+def test_cuda_asked_for_but_not_there_says_so(caplog):
+    # onnxruntime-gpu falls back to the CPU in silence when CUDA's libraries are missing; here there is no CUDA
+    import candidates.runtimes
+
+    candidates.runtimes._warn_once.cache_clear()  # said once a process: an earlier test may have said it
+    OnnxRuntimeModel(model_paths()["Cls"], 1, cuda=True)
+    assert "CUDA was asked for but ONNX Runtime runs" in caplog.text
+
+
 def test_cuda_runs_fewer_workers_than_cores(monkeypatch):
     # each worker holds its own CUDA sessions: one per core ran an H100 out of memory
     monkeypatch.setattr("os.cpu_count", lambda: 16)
