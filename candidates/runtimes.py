@@ -9,7 +9,7 @@ bf16 natively (AVX-512 BF16, AMX) and in f32 elsewhere (emulated bf16 would be s
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -77,7 +77,7 @@ class OnnxRuntimeModel:
         return self.session.run(None, {self.input_name: batch})
 
 
-@lru_cache(maxsize=None)
+@cache
 def _warn_once(message: str) -> None:
     log.warning(message)
 
