@@ -12,18 +12,19 @@ import lightgbm as lgb
 from dataset.errors import UserError
 from features.build import feature_names, without_gaps
 from features.priors import Priors
+from ranker.lambdarank import SeedEnsemble
 
-MODEL_VERSION = 2
+MODEL_VERSION = 3  # 3: each ranker is a seed ensemble, one LightGBM file per seed
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models"
 
 
 @dataclass
 class Model:
-    ranker: lgb.Booster
+    ranker: SeedEnsemble
     confidence: lgb.Booster | None
     priors: Priors
     meta: dict
-    dimension_ranker: lgb.Booster | None = None  # scores height/width/depth rows when trained with text rows
+    dimension_ranker: SeedEnsemble | None = None  # scores height/width/depth rows when trained with text rows
 
     @property
     def features(self) -> list[str]:
@@ -31,27 +32,56 @@ class Model:
         return self.meta["ranker_features"]
 
 
+RANKER_FILE = "ranker.txt"
 DIMENSION_RANKER_FILE = "ranker_dimensions.txt"
 
 
-def save_model(model_dir: Path, ranker: lgb.Booster, confidence: lgb.Booster | None, priors: Priors, meta: dict,
-               dimension_ranker: lgb.Booster | None = None) -> None:
+def _seed_files(first: str, size: int) -> list[str]:
+    """`ranker.txt`, `ranker.1.txt`, ...: the first seed keeps the plain name."""
+    stem = first.removesuffix(".txt")
+    return [first] + [f"{stem}.{k}.txt" for k in range(1, size)]
+
+
+def _save_seeds(model_dir: Path, first: str, ranker: lgb.Booster | SeedEnsemble | None) -> list[str] | None:
+    stem = first.removesuffix(".txt")
+    for old in [model_dir / first, *model_dir.glob(f"{stem}.*.txt")]:
+        old.unlink(missing_ok=True)
+    if ranker is None:
+        return None
+    boosters = ranker.boosters if isinstance(ranker, SeedEnsemble) else [ranker]
+    names = _seed_files(first, len(boosters))
+    for booster, name in zip(boosters, names):
+        booster.save_model(str(model_dir / name))
+    return names
+
+
+def save_model(model_dir: Path, ranker: lgb.Booster | SeedEnsemble, confidence: lgb.Booster | None, priors: Priors,
+               meta: dict, dimension_ranker: lgb.Booster | SeedEnsemble | None = None) -> None:
     model_dir.mkdir(parents=True, exist_ok=True)
-    ranker.save_model(str(model_dir / "ranker.txt"))
-    if dimension_ranker is not None:
-        dimension_ranker.save_model(str(model_dir / DIMENSION_RANKER_FILE))
-    else:
-        (model_dir / DIMENSION_RANKER_FILE).unlink(missing_ok=True)
+    ranker_files = _save_seeds(model_dir, RANKER_FILE, ranker)
+    dimension_files = _save_seeds(model_dir, DIMENSION_RANKER_FILE, dimension_ranker)
     if confidence is not None:
         confidence.save_model(str(model_dir / "confidence.txt"))
     else:
         (model_dir / "confidence.txt").unlink(missing_ok=True)
     priors.save(model_dir / "priors.json")
     meta = {**meta, "model_version": MODEL_VERSION, "lightgbm": lgb.__version__,
-            "priors_file": "priors.json",
-            "dimension_ranker_file": DIMENSION_RANKER_FILE if dimension_ranker is not None else None,
+            "priors_file": "priors.json", "ranker_files": ranker_files, "dimension_ranker_files": dimension_files,
             "priors_sha1": hashlib.sha1((model_dir / "priors.json").read_bytes()).hexdigest()}
     (model_dir / "meta.json").write_text(json.dumps(meta, indent=1, sort_keys=True))
+
+
+def _load_seeds(model_dir: Path, names: list[str], features: list[str]) -> SeedEnsemble:
+    boosters = []
+    for name in names:
+        path = model_dir / name
+        if not path.is_file():
+            raise UserError(f"{path}: named in meta.json but missing; retrain or restore it")
+        booster = lgb.Booster(model_file=str(path))
+        if booster.feature_name() != features:
+            raise UserError(f"{path}: its features do not match meta.json")
+        boosters.append(booster)
+    return SeedEnsemble(boosters)
 
 
 def load_model(model_dir: str | Path | None = None) -> Model:
@@ -69,17 +99,12 @@ def load_model(model_dir: str | Path | None = None) -> Model:
         missing = sorted(set(expected) - set(meta.get("features", [])))
         extra = sorted(set(meta.get("features", [])) - set(expected))
         raise UserError(f"{model_dir}: model features differ from this code's (missing {missing[:5]}, extra {extra[:5]}); retrain")
-    ranker = lgb.Booster(model_file=str(model_dir / "ranker.txt"))
-    if meta.get("ranker_features") not in (expected, without_gaps(expected)) or ranker.feature_name() != meta["ranker_features"]:
-        raise UserError(f"{model_dir}/ranker.txt: its features do not match meta.json")
+    if meta.get("ranker_features") not in (expected, without_gaps(expected)):
+        raise UserError(f"{model_dir}/{RANKER_FILE}: its features do not match meta.json")
+    ranker = _load_seeds(model_dir, meta.get("ranker_files") or [RANKER_FILE], meta["ranker_features"])
     dimension_ranker = None
-    if meta.get("dimension_ranker_file"):
-        path = model_dir / meta["dimension_ranker_file"]
-        if not path.is_file():
-            raise UserError(f"{path}: named in meta.json but missing; retrain or restore it")
-        dimension_ranker = lgb.Booster(model_file=str(path))
-        if dimension_ranker.feature_name() != without_gaps(meta["features"]):
-            raise UserError(f"{path}: its features do not match meta.json")
+    if meta.get("dimension_ranker_files"):
+        dimension_ranker = _load_seeds(model_dir, meta["dimension_ranker_files"], without_gaps(meta["features"]))
     confidence_path = model_dir / "confidence.txt"
     confidence = lgb.Booster(model_file=str(confidence_path)) if confidence_path.is_file() else None
     priors_path = model_dir / meta["priors_file"]

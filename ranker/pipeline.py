@@ -38,7 +38,14 @@ from features.text_rows import text_table
 from ranker.answers import answer_text, answers_for
 from ranker.artifacts import DEFAULT_MODEL_DIR, Model, load_model, save_model
 from ranker.confidence import fit_confidence, out_of_fold_confidence, predict_confidence
-from ranker.lambdarank import RankerParams, fit_ranker, score
+from ranker.lambdarank import (
+    ENSEMBLE_SIZE,
+    RankerParams,
+    SeedEnsemble,
+    fit_ranker,
+    fit_seeds,
+    score,
+)
 from ranker.selection import rule_baseline, top_candidates
 from ranker.thresholds import tune_thresholds
 
@@ -77,14 +84,20 @@ def dimension_rows(table: pd.DataFrame) -> np.ndarray:
     return table["entity"].isin([entity_names().index(e) for e in DIMENSIONS]).to_numpy()
 
 
-def fit_dimension_ranker(table: pd.DataFrame, text: pd.DataFrame, features: list[str], params: RankerParams):
+def fit_dimension_ranker(table: pd.DataFrame, text: pd.DataFrame, features: list[str], params: RankerParams,
+                         seeds: int = 1):
     """A ranker for dimension rows, learned from the photos' rows plus the text rows.
 
     The dev photos hold 67 dimension rows and the text corpus 1,328. Out of fold, one model over both
     sources ranks dimension rows better but the other attributes worse than the photos alone, so each
     source serves the rows it helps.
     """
-    return fit_ranker(pd.concat([table, text], ignore_index=True), without_gaps(features), CATEGORICAL, params)
+    both = pd.concat([table, text], ignore_index=True)
+    return fit_seeds(lambda p: fit_ranker(both, without_gaps(features), CATEGORICAL, p), params, seeds)
+
+
+def fit_main_ranker(table: pd.DataFrame, features: list[str], params: RankerParams, seeds: int = 1):
+    return fit_seeds(lambda p: fit_ranker(table, features, CATEGORICAL, p), params, seeds)
 
 
 def ranker_features(features: list[str], objective: str) -> list[str]:
@@ -121,8 +134,16 @@ def score_candidates(ranker, dimension_ranker, table: pd.DataFrame, features: li
 
     The dimension ranker knows the wording and the priors from many text rows, the photos ranker the drawn
     lines and turned print that text rows lack: their standardized scores are added, the photos ranker's at
-    DIMENSION_BLEND.
+    DIMENSION_BLEND. Seed ensembles blend seed by seed and average the blends (out of fold this ranked
+    better than blending the averaged scores: top-1 0.839 against 0.835 on the bench's fresh splits).
     """
+    if isinstance(ranker, SeedEnsemble) and isinstance(dimension_ranker, SeedEnsemble):
+        return np.mean([_blended_scores(r, d, table, features)
+                        for r, d in zip(ranker.boosters, dimension_ranker.boosters, strict=True)], axis=0)
+    return _blended_scores(ranker, dimension_ranker, table, features)
+
+
+def _blended_scores(ranker, dimension_ranker, table: pd.DataFrame, features: list[str]) -> np.ndarray:
     scores = score(ranker, table, features)
     if dimension_ranker is None:
         return scores
@@ -135,15 +156,18 @@ def score_candidates(ranker, dimension_ranker, table: pd.DataFrame, features: li
 
 
 def _oof_scores(table: pd.DataFrame, folds_by_row: np.ndarray, features: list[str], params: RankerParams,
-                text: pd.DataFrame | None = None) -> np.ndarray:
-    """Out-of-fold scores; with `text`, dimension rows are scored by a ranker that also learned from it."""
+                text: pd.DataFrame | None = None, seeds: int = ENSEMBLE_SIZE) -> np.ndarray:
+    """Out-of-fold scores; with `text`, dimension rows are scored by a ranker that also learned from it.
+
+    `seeds`: rankers averaged, as shipped; the parameter search runs one (a fourth of the time).
+    """
     scores = np.zeros(len(table))
     row_fold = folds_by_row[table["row_pos"].to_numpy()]
     dimensions = dimension_rows(table)
     for fold in np.unique(folds_by_row):
         held = row_fold == fold
-        booster = fit_ranker(table[~held], features, CATEGORICAL, params)
-        dimension_booster = (fit_dimension_ranker(table[~held], text, features, params)
+        booster = fit_main_ranker(table[~held], features, params, seeds)
+        dimension_booster = (fit_dimension_ranker(table[~held], text, features, params, seeds)
                              if text is not None and (held & dimensions).any() else None)
         scores[held] = score_candidates(booster, dimension_booster, table[held], features)
     return scores
@@ -210,7 +234,7 @@ def tune_ranker(table, folds, features, n_rows, has_positive, trials, budget_s, 
             feature_fraction=trial.suggest_float("feature_fraction", 0.4, 1.0),
             lambda_l2=trial.suggest_float("lambda_l2", 1e-3, 30.0, log=True),
         )
-        tops = top_candidates(table, _oof_scores(table, folds, features, params), n_rows)
+        tops = top_candidates(table, _oof_scores(table, folds, features, params, seeds=1), n_rows)
         return _top1_accuracy(tops, has_positive)
 
     done = len([t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE])
@@ -238,7 +262,8 @@ def pick_on_other_splits(study: optuna.Study, table: pd.DataFrame, features: lis
     splits = [image_folds(image_names, k=k_folds, seed=seed) for seed in SELECTION_SEEDS]
     scored = []
     for params, tuned in finalists:
-        top1 = [_top1_accuracy(top_candidates(table, _oof_scores(table, f, features, params), n_rows), has_positive)
+        top1 = [_top1_accuracy(top_candidates(table, _oof_scores(table, f, features, params, seeds=1), n_rows),
+                               has_positive)
                 for f in splits]
         scored.append({"params": asdict(params), "tuned_top1": round(tuned, 4),
                        "selection_top1": round(float(np.mean(top1)), 4)})
@@ -333,8 +358,8 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path = DEFAULT_MODEL_DI
         "ranker": scores(ranker_answers), "baseline": scores(baseline_answers), "oracle": scores(oracle_answers),
     }
 
-    final = fit_ranker(table, features, CATEGORICAL, params)
-    dimension_ranker = fit_dimension_ranker(table, text, features, params) if text is not None else None
+    final = fit_main_ranker(table, features, params, ENSEMBLE_SIZE)
+    dimension_ranker = fit_dimension_ranker(table, text, features, params, ENSEMBLE_SIZE) if text is not None else None
     confidence_model = fit_confidence(tops)
     meta = {
         "features": table_features, "ranker_features": features, "categorical": CATEGORICAL, "vocabulary": vocabulary,

@@ -16,7 +16,7 @@ from dataset.evaluate import score_rows
 from dataset.rows import read_rows
 from features.context import learn_vocabulary
 from ranker.artifacts import load_model
-from ranker.lambdarank import RankerParams
+from ranker.lambdarank import ENSEMBLE_SIZE, RankerParams, SeedEnsemble
 from ranker.pipeline import (
     pick_on_other_splits,
     predict,
@@ -57,6 +57,22 @@ def test_model_files_are_text_and_json(trained):
     assert (root / "model" / "ranker.txt").read_text().startswith("tree")
     assert set(meta["thresholds"]) == {"item_weight"} and meta["features"][0] == "entity"
     assert not list((root / "model").glob("*.pkl"))
+
+
+def test_the_ranker_ships_as_a_seed_ensemble(trained, tmp_path):
+    # one LightGBM text file per seed; the model loads them all and refuses to load with one gone
+    root, _ = trained
+    meta = json.loads((root / "model" / "meta.json").read_text())
+    assert meta["ranker_files"] == ["ranker.txt"] + [f"ranker.{k}.txt" for k in range(1, ENSEMBLE_SIZE)]
+    model = load_model(root / "model")
+    assert isinstance(model.ranker, SeedEnsemble) and len(model.ranker.boosters) == ENSEMBLE_SIZE
+    # four seeds, four different boosters
+    assert len({b.model_to_string() for b in model.ranker.boosters}) == ENSEMBLE_SIZE
+    copy = tmp_path / "model"
+    shutil.copytree(root / "model", copy)
+    (copy / "ranker.2.txt").unlink()
+    with pytest.raises(UserError, match="ranker.2.txt"):
+        load_model(copy)
 
 
 def test_predict_end_to_end_on_new_images(trained):
