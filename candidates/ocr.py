@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass
+from functools import cache
 
 import numpy as np
 
@@ -87,8 +88,12 @@ class OcrSettings:
 FAST = {"use_angle_cls": False, "rotation_pass": False}
 
 
+@cache
 def cuda_available(engine: str = "rapidocr") -> bool:
-    """Whether the engine's own runtime sees a GPU: ONNX Runtime's CUDA provider for RapidOCR, torch for EasyOCR."""
+    """Whether the engine's own runtime sees a GPU: ONNX Runtime's CUDA provider for RapidOCR, torch for EasyOCR.
+
+    Asked once a process: every cache key (`OcrSettings.fingerprint`) depends on it.
+    """
     try:
         if engine == "rapidocr":
             import onnxruntime
