@@ -57,7 +57,7 @@ def _cmd_ocr(args) -> None:
     from ranker.pipeline import read_images
 
     rows = read_rows(args.input)
-    settings = OcrSettings(engine=args.engine, runtime=args.runtime)
+    settings = OcrSettings(engine=args.engine, runtime=args.runtime, recogniser=args.recogniser)
     cache = OcrCache(args.cache_dir)
     boxes, _, stats = read_images(rows, args.images, settings, cache, args.workers)
     print(f"{stats['images']} images, {stats['ocr_fresh']} newly read, {len(stats['missing'])} missing or unreadable, "
@@ -132,8 +132,8 @@ def _cmd_sample(args) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from candidates.ocr import ENGINES
-    from candidates.runtimes import RUNTIMES
+    from candidates.ocr import ENGINES, OcrSettings
+    from candidates.runtimes import RECOGNISERS, RUNTIMES
 
     parser = argparse.ArgumentParser(prog="prodspec", description="Product attribute values from product photos.")
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -177,6 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", choices=ENGINES, default="rapidocr")
     p.add_argument("--runtime", choices=RUNTIMES, default="openvino",
                    help="where RapidOCR's models run on CPU (CUDA always uses ONNX Runtime)")
+    p.add_argument("--recogniser", choices=RECOGNISERS, default=OcrSettings.recogniser,
+                   help="RapidOCR's text recogniser (README, \"OCR engines\")")
     p.add_argument("--export", type=Path, default=None, help="also write these images' OCR as a Parquet snapshot")
     p.add_argument("--cache-dir", **cache)
     p.add_argument("--workers", **workers)

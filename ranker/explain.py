@@ -33,7 +33,7 @@ def explain(image: Path, entity: str, group: str = "0", output: Path = Path("out
     rows = pd.DataFrame([{"index": "0", "image_link": image.name, "group_id": str(group), "entity_name": entity,
                           "image_name": image.name}])
     cache = OcrCache(cache_dir)
-    boxes, segments, _ = read_images(rows, image.parent, OcrSettings(**model.meta["ocr_settings"]), cache,
+    boxes, segments, _ = read_images(rows, image.parent, OcrSettings.from_meta(model.meta["ocr_settings"]), cache,
                                      workers=1, progress=False)
     cache.close()
     answers, tops, confidence, table = predict_rows(rows, boxes, model, segments)

@@ -435,7 +435,7 @@ def predict(input_csv: Path, images_dir: Path, output: Path, model_dir: Path | N
     rows = read_rows(input_csv).reset_index(drop=True)
     if not Path(images_dir).is_dir():
         raise UserError(f"{images_dir}: no such folder of images")
-    settings = OcrSettings(**model.meta["ocr_settings"]).with_changes(**(ocr_changes or {}))
+    settings = OcrSettings.from_meta(model.meta["ocr_settings"]).with_changes(**(ocr_changes or {}))
     cache = OcrCache(cache_dir, shipped_dir=SHIPPED_DIR if shipped_cache else None)
     answers: list[str] = []
     ocr_fresh, missing = 0, set()

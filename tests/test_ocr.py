@@ -1,5 +1,6 @@
 """The real OCR engines on rendered and real images, the cache, and the runner's resume."""
 
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +10,13 @@ from candidates.cache import OcrCache
 from candidates.ocr import FAST, OcrSettings, make_engine
 from candidates.parse import parse_boxes
 from candidates.run_ocr import CUDA_WORKERS, default_workers, ocr_images
-from candidates.runtimes import BucketedCudaModel, OnnxRuntimeModel, model_paths
+from candidates.runtimes import (
+    RECOGNISERS,
+    BucketedCudaModel,
+    OnnxRuntimeModel,
+    model_paths,
+    recogniser_characters,
+)
 from dataset.images import file_digest, load_rgb
 from tests.render import render_label
 
@@ -81,6 +88,40 @@ def test_bf16_only_where_the_cpu_has_it(monkeypatch):
     assert OcrSettings().as_run().precision == "bf16"
 
 
+def test_ppocrv6_recogniser_reads_what_ppocrv4_misreads():
+    # a crop of a dev photo: PP-OCRv4 reads `NETWT.3kg(6.6b)`, losing the pound value; PP-OCRv6 small keeps
+    # the spaces and the `l` (README, "OCR engines")
+    image = load_rgb(FIXTURES / "net_weight_3kg_6.6lb.jpg")
+    v4 = quantities(make_engine(OcrSettings(threads=2, recogniser="ppocrv4")).read(image))
+    v6 = quantities(make_engine(OcrSettings(threads=2)).read(image))
+    assert (3.0, "kilogram") in v4 and (6.6, "pound") not in v4
+    assert {(3.0, "kilogram"), (6.6, "pound")} <= v6
+
+
+def test_recogniser_files_agree_with_the_model():
+    import onnxruntime
+
+    for name in RECOGNISERS:
+        path, characters = model_paths(name)["Rec"], recogniser_characters(name)
+        assert path.is_file(), name
+        if characters is not None:  # CTC outputs: blank + the file's characters + space
+            session = onnxruntime.InferenceSession(str(path))
+            out = session.run(None, {session.get_inputs()[0].name: np.zeros((1, 3, 48, 320), np.float32)})[0]
+            assert out.shape[-1] == len(characters.read_text(encoding="utf-8").splitlines()) + 2, name
+    with pytest.raises(ValueError, match="unknown recogniser"):
+        model_paths("ppocrv9")
+
+
+def test_recogniser_is_part_of_the_cache_key():
+    assert OcrSettings().fingerprint() != OcrSettings(recogniser="ppocrv4").fingerprint()
+    # EasyOCR has no say in it, and a model trained before the setting existed read with PP-OCRv4
+    assert OcrSettings(engine="easyocr").fingerprint() == OcrSettings(engine="easyocr", recogniser="ppocrv4").fingerprint()
+    saved = asdict(OcrSettings())
+    del saved["recogniser"]
+    assert OcrSettings.from_meta(saved).recogniser == "ppocrv4"
+    assert OcrSettings.from_meta(asdict(OcrSettings())) == OcrSettings()
+
+
 def test_real_dimension_drawing(rapid):
     found = quantities(rapid.read(load_rgb(FIXTURES / "dimension_drawing.jpg")))
     assert {(29.53, "inch"), (9.84, "inch"), (19.69, "inch")} <= found
@@ -135,7 +176,7 @@ def test_thumbnails_are_enlarged_before_detection():
 def test_cuda_shape_buckets_give_the_outputs_of_the_unpadded_input():
     # the CUDA path pads inputs to a few fixed shapes (a CUDA convolution re-plans whenever its shape changes);
     # run here on ONNX Runtime's CPU fallback, its outputs must come back cut to what the unpadded input gives
-    paths, rng = model_paths(), np.random.default_rng(0)
+    paths, rng = model_paths(OcrSettings().recogniser), np.random.default_rng(0)
     for part, steps, shape in [("Det", (1, 1, 480, 480), (1, 3, 320, 224)), ("Cls", (6, 1, 1, 1), (3, 3, 48, 192)),
                                ("Rec", (32, 1, 1, 320), (5, 3, 48, 400))]:
         batch = rng.random(shape, dtype=np.float32)
@@ -155,7 +196,7 @@ def test_cuda_asked_for_but_not_there_says_so(caplog):
     import candidates.runtimes
 
     candidates.runtimes._warn_once.cache_clear()  # said once a process: an earlier test may have said it
-    OnnxRuntimeModel(model_paths()["Cls"], 1, cuda=True)
+    OnnxRuntimeModel(model_paths("ppocrv4")["Cls"], 1, cuda=True)
     assert "CUDA was asked for but ONNX Runtime runs" in caplog.text
 
 
