@@ -29,6 +29,7 @@ from ranker.lambdarank import ENSEMBLE_SIZE, RankerParams
 from ranker.losses import loss_counts, loss_reasons
 from ranker.pipeline import (
     FRESH_SEEDS,
+    INCUMBENT_MARGIN,
     catalogue_confidence,
     read_images,
     score_candidates,
@@ -235,7 +236,7 @@ def _finalist_line(finalist: dict) -> str:
     p = finalist["params"]
     cells = [p["num_leaves"], f"{p['learning_rate']:.3f}", p["num_rounds"], p["min_data_in_leaf"],
              f"{p['feature_fraction']:.2f}", f"{p['lambda_l2']:.3g}", finalist["tuned_top1"], finalist["selection_top1"],
-             "yes" if finalist["shipped"] else ""]
+             ("yes" if finalist["shipped"] else "") + (" (the parameters before)" if finalist.get("current") else "")]
     return "| " + " | ".join(str(c) for c in cells) + " |"
 
 
@@ -256,7 +257,8 @@ def render_report(results: dict, report: dict) -> str:
         "![F1 per attribute](f1_per_attribute.png)", "",
         "## Ranker parameters", "",
         ("Optuna's best parameter sets on the tuning split, re-scored by mean top-1 on three other fold splits "
-         "(not the fresh splits above); the best of those ships:"), "",
+         "(not the fresh splits above), with the parameters of the model trained before; the best of those ships, "
+         f"unless the parameters before are within {INCUMBENT_MARGIN} of it:"), "",
         ("| num_leaves | learning_rate | num_rounds | min_data_in_leaf | feature_fraction | lambda_l2 "
          "| top-1, tuning split | top-1, other splits | shipped |"), "|---:|---:|---:|---:|---:|---:|---:|---:|---|",
         *[_finalist_line(f) for f in results["finalists"]], "",

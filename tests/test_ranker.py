@@ -1,6 +1,7 @@
 """Features and the LightGBM ranker end to end on OCR fixtures made here, and the model's load checks."""
 
 import json
+import math
 import shutil
 
 import numpy as np
@@ -215,7 +216,7 @@ def test_precision_floor_is_never_a_cut_inside_a_run_of_equal_confidences():
     assert correct[confidence >= floor].mean() >= 0.9
 
 
-def test_parameters_are_picked_on_other_fold_splits(trained):
+def test_parameters_are_picked_on_other_fold_splits(trained, monkeypatch):
     # the study's best on the tuning split loses to a runner-up that ranks better on fold splits it never saw
     root, report = trained
     oof = report["oof"]
@@ -237,6 +238,17 @@ def test_parameters_are_picked_on_other_fold_splits(trained):
     assert params == RankerParams(**sound) and tuning["tuned_top1"] == 0.9
     assert tuning["finalists"][1]["selection_top1"] > tuning["finalists"][0]["selection_top1"]
     assert [f["shipped"] for f in tuning["finalists"]] == [False, True]
+
+    # the current model's parameters reach the final round even when the study ranks them low, and stay
+    # unless a finalist beats them there by INCUMBENT_MARGIN: `sound` does, by far
+    incumbent = crippled | {"lambda_l2": 20.0}
+    args = (study, table, features, len(rows), rows_with_a_right_candidate(table, len(rows)), rows["image_name"], 5)
+    params, tuning = pick_on_other_splits(*args, incumbent=incumbent)
+    assert params == RankerParams(**sound) and len(tuning["finalists"]) == 3
+    assert tuning["finalists"][2]["current"] and math.isnan(tuning["finalists"][2]["tuned_top1"])
+    monkeypatch.setattr("ranker.pipeline.INCUMBENT_MARGIN", float("inf"))
+    params, tuning = pick_on_other_splits(*args, incumbent=incumbent)
+    assert params == RankerParams(**incumbent) and tuning["finalists"][2]["shipped"]
 
 
 def test_dimension_blend_standardizes_within_each_row():
