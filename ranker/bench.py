@@ -24,7 +24,7 @@ from dataset.rows import read_rows, write_atomically
 from dataset.splits import image_folds
 from features.build import build_table
 from ranker import figures
-from ranker.artifacts import load_model
+from ranker.artifacts import DEFAULT_MODEL_DIR, load_model
 from ranker.lambdarank import ENSEMBLE_SIZE, RankerParams
 from ranker.losses import loss_counts, loss_reasons
 from ranker.pipeline import (
@@ -97,8 +97,10 @@ def run_bench(labels: Path | None = None, images: Path | None = None, out: Path 
 
     started = time.perf_counter()
     k_folds = min(5, rows["image_name"].nunique())
+    # the shipped model's parameters stand in the selection, so a fresh clone's bench scores the shipped choice
     report = train(Path(labels), Path(images), model_dir=out / "model", trials=trials, budget_s=300,
-                   cache_dir=cache_dir, workers=workers, progress=progress, k_folds=k_folds, text_corpus=text_corpus)
+                   cache_dir=cache_dir, workers=workers, progress=progress, k_folds=k_folds, text_corpus=text_corpus,
+                   current_model_dir=DEFAULT_MODEL_DIR)
     oof = report.pop("oof")
     rows, boxes, segments, table = oof["rows"], oof["boxes"], oof["segments"], oof["table"]
 
@@ -236,7 +238,7 @@ def _finalist_line(finalist: dict) -> str:
     p = finalist["params"]
     cells = [p["num_leaves"], f"{p['learning_rate']:.3f}", p["num_rounds"], p["min_data_in_leaf"],
              f"{p['feature_fraction']:.2f}", f"{p['lambda_l2']:.3g}", finalist["tuned_top1"], finalist["selection_top1"],
-             ("yes" if finalist["shipped"] else "") + (" (the parameters before)" if finalist.get("current") else "")]
+             ("yes" if finalist["shipped"] else "") + (" (the shipped model's)" if finalist.get("current") else "")]
     return "| " + " | ".join(str(c) for c in cells) + " |"
 
 
@@ -257,8 +259,8 @@ def render_report(results: dict, report: dict) -> str:
         "![F1 per attribute](f1_per_attribute.png)", "",
         "## Ranker parameters", "",
         ("Optuna's best parameter sets on the tuning split, re-scored by mean top-1 on three other fold splits "
-         "(not the fresh splits above), with the parameters of the model trained before; the best of those ships, "
-         f"unless the parameters before are within {INCUMBENT_MARGIN} of it:"), "",
+         "(not the fresh splits above), with the shipped model's parameters; the best of those ships, "
+         f"unless the shipped parameters are within {INCUMBENT_MARGIN} of it:"), "",
         ("| num_leaves | learning_rate | num_rounds | min_data_in_leaf | feature_fraction | lambda_l2 "
          "| top-1, tuning split | top-1, other splits | shipped |"), "|---:|---:|---:|---:|---:|---:|---:|---:|---|",
         *[_finalist_line(f) for f in results["finalists"]], "",

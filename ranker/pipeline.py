@@ -294,8 +294,12 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path = DEFAULT_MODEL_DI
           min_precision: float = 0.95, trials: int = 30, budget_s: float = 600, train_csv: Path | None = None,
           settings: OcrSettings | None = None, cache_dir: Path | None = None, workers: int | None = None,
           k_folds: int = 5, work_dir: Path | None = None, progress: bool = True,
-          text_corpus: Path | None = None) -> dict:
-    """`text_corpus`: labelled flat OCR text (`dataset.rows.read_text_corpus`) for the dimension ranker."""
+          text_corpus: Path | None = None, current_model_dir: Path | None = None) -> dict:
+    """`text_corpus`: labelled flat OCR text (`dataset.rows.read_text_corpus`) for the dimension ranker.
+
+    `current_model_dir` (default `model_dir`): the model whose ranker parameters the study starts from and keeps
+    unless clearly beaten (`pick_on_other_splits`).
+    """
     started = time.perf_counter()
     settings = settings or OcrSettings()
     rows = read_rows(labels_csv, labelled=True).reset_index(drop=True)
@@ -335,7 +339,7 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path = DEFAULT_MODEL_DI
     study_key = hashlib.sha1((_data_key(rows, settings) + "|".join(features) + table_key).encode()).hexdigest()[:12]
     storage = f"sqlite:///{work_dir / ('study-' + study_key + '.sqlite3')}"
     params, tuning = tune_ranker(table, folds, features, n_rows, has_positive, trials, budget_s, storage,
-                                 rows["image_name"], warm_start=_current_params(model_dir))
+                                 rows["image_name"], warm_start=_current_params(current_model_dir or model_dir))
 
     # the parameters are tuned on the photos' rows alone; the dimension ranker borrows them
     oof = _oof_scores(table, folds, features, params, text)

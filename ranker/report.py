@@ -28,7 +28,9 @@ def print_training_report(report: dict) -> None:
           f"{report['top1_accuracy_where_possible']:.3f}; prior fallback {'on' if report['fallback'] else 'off'} "
           f"({report['fallback_hits']} right)")
     chosen = next(f for f in report["finalists"] if f["shipped"])
-    print(f"ranker parameters: best of the study's {len(report['finalists'])} best on other fold splits, top-1 "
+    picked = ("the current model's, kept (no finalist beat them clearly)" if chosen.get("current")
+              else f"best of {len(report['finalists'])} finalists")
+    print(f"ranker parameters: {picked} on other fold splits, top-1 "
           f"{chosen['selection_top1']:.3f} there ({chosen['tuned_top1']:.3f} on the tuning split)")
     print("\n".join(score_lines(report)))
     overall = report["ranker"]["overall"]
