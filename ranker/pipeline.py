@@ -247,6 +247,11 @@ def tune_ranker(table, folds, features, n_rows, has_positive, trials, budget_s, 
                                 incumbent=warm_start)
 
 
+def _searched(params: dict) -> RankerParams:
+    """Parameters as the search sees them: a trial's or a model's, without the LightGBM seed it does not search."""
+    return RankerParams(**{k: v for k, v in params.items() if k != "seed"})
+
+
 def pick_on_other_splits(study: optuna.Study, table: pd.DataFrame, features: list[str], n_rows: int,
                          has_positive: np.ndarray, image_names: pd.Series, k_folds: int,
                          incumbent: dict | None = None) -> tuple[RankerParams, dict]:
@@ -259,18 +264,16 @@ def pick_on_other_splits(study: optuna.Study, table: pd.DataFrame, features: lis
     INCUMBENT_MARGIN, so a retrain on the same data gives the same model rather than the noise's pick.
     """
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    tried = [(_searched(t.params), float(t.value)) for t in sorted(complete, key=lambda t: -t.value)]
     finalists: list[tuple[RankerParams, float]] = []
-    for trial in sorted(complete, key=lambda t: -t.value):
-        params = RankerParams(**{k: v for k, v in trial.params.items() if k != "seed"})
+    for params, tuned in tried:
         if all(params != p for p, _ in finalists):
-            finalists.append((params, float(trial.value)))
+            finalists.append((params, tuned))
         if len(finalists) == FINALISTS:
             break
-    current = RankerParams(**{k: v for k, v in incumbent.items() if k != "seed"}) if incumbent else None
+    current = _searched(incumbent) if incumbent else None
     if current is not None and all(current != p for p, _ in finalists):
-        tuned = [t.value for t in complete
-                 if RankerParams(**{k: v for k, v in t.params.items() if k != "seed"}) == current]
-        finalists.append((current, float(tuned[0]) if tuned else float("nan")))
+        finalists.append((current, next((tuned for p, tuned in tried if p == current), float("nan"))))
     splits = [image_folds(image_names, k=k_folds, seed=seed) for seed in SELECTION_SEEDS]
     scored = []
     for params, tuned in finalists:
