@@ -240,9 +240,12 @@ def tune_ranker(table, folds, features, n_rows, has_positive, trials, budget_s, 
         tops = top_candidates(table, _oof_scores(table, folds, features, params, seeds=1), n_rows)
         return _top1_accuracy(tops, has_positive)
 
-    done = len([t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE])
-    if trials > done:
-        study.optimize(objective, n_trials=trials - done, timeout=budget_s, show_progress_bar=True)
+    done = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
+    # a resumed study with its trials done still runs what was just enqueued (a new warm start), so that the
+    # current parameters carry a tuning-split score into the final round
+    waiting = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,)))
+    if max(trials - done, waiting) > 0:
+        study.optimize(objective, n_trials=max(trials - done, waiting), timeout=budget_s, show_progress_bar=True)
     return pick_on_other_splits(study, table, features, n_rows, has_positive, image_names, int(folds.max()) + 1,
                                 incumbent=warm_start)
 

@@ -15,6 +15,7 @@ from dataset.check import check_predictions
 from dataset.errors import UserError
 from dataset.evaluate import score_rows
 from dataset.rows import read_rows
+from dataset.splits import image_folds
 from features.context import learn_vocabulary
 from ranker.artifacts import load_model
 from ranker.lambdarank import ENSEMBLE_SIZE, RankerParams, SeedEnsemble
@@ -23,6 +24,7 @@ from ranker.pipeline import (
     predict,
     rows_with_a_right_candidate,
     train,
+    tune_ranker,
 )
 from tests.synthetic import make_image_set
 
@@ -249,6 +251,24 @@ def test_parameters_are_picked_on_other_fold_splits(trained, monkeypatch):
     monkeypatch.setattr("ranker.pipeline.INCUMBENT_MARGIN", float("inf"))
     params, tuning = pick_on_other_splits(*args, incumbent=incumbent)
     assert params == RankerParams(**incumbent) and tuning["finalists"][2]["shipped"]
+
+
+def test_a_resumed_study_scores_a_new_warm_start(trained, tmp_path):
+    # the study already holds its trials; the current model's parameters, new to it, still get their
+    # tuning-split score rather than reaching the final round with none (NaN in the bench's table)
+    root, report = trained
+    oof = report["oof"]
+    features = json.loads((root / "model" / "meta.json").read_text())["features"]
+    rows, table = oof["rows"], oof["table"]
+    folds = image_folds(rows["image_name"], k=5)
+    args = (table, folds, features, len(rows), rows_with_a_right_candidate(table, len(rows)), 1, 60,
+            f"sqlite:///{tmp_path / 'study.db'}", rows["image_name"])
+    tune_ranker(*args)
+    incumbent = {"num_leaves": 7, "learning_rate": 0.1, "num_rounds": 60, "min_data_in_leaf": 5,
+                 "feature_fraction": 0.9, "lambda_l2": 2.0}
+    _, tuning = tune_ranker(*args, warm_start=incumbent)
+    current = [f for f in tuning["finalists"] if f.get("current")]
+    assert len(current) == 1 and 0.0 <= current[0]["tuned_top1"] <= 1.0
 
 
 def test_dimension_blend_standardizes_within_each_row():
