@@ -37,7 +37,7 @@ test: setup
 	$(BIN)/python -m pytest
 
 lint: setup
-	$(BIN)/ruff check candidates features ranker dataset tests
+	$(BIN)/ruff check bench candidates features ranker dataset tests
 
 clean:
 	rm -rf out bench/out

@@ -6,7 +6,7 @@ import hashlib
 import json
 import logging
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -296,20 +296,28 @@ def pick_on_other_splits(study: optuna.Study, table: pd.DataFrame, features: lis
     return finalists[best][0], {"tuned_top1": scored[best]["tuned_top1"], "finalists": scored}
 
 
-def train(labels_csv: Path, images_dir: Path, model_dir: Path = DEFAULT_MODEL_DIR, objective: str = "f1",
-          min_precision: float = 0.95, trials: int = 30, budget_s: float = 600, train_csv: Path | None = None,
-          settings: OcrSettings | None = None, cache_dir: Path | None = None, workers: int | None = None,
-          k_folds: int = 5, work_dir: Path | None = None, progress: bool = True,
-          text_corpus: Path | None = None, current_model_dir: Path | None = None) -> dict:
-    """`text_corpus`: labelled flat OCR text (`dataset.rows.read_text_corpus`) for the dimension ranker.
+@dataclass
+class TrainingData:
+    """What training learns from: the labelled photos' OCR and feature table, and the text rows' table."""
 
-    `current_model_dir` (default `model_dir`): the model whose ranker parameters the study starts from and keeps
-    unless clearly beaten (`pick_on_other_splits`).
-    """
-    started = time.perf_counter()
-    settings = settings or OcrSettings()
+    rows: pd.DataFrame
+    boxes: dict[str, list[TextBox]]
+    segments: dict[str, np.ndarray]
+    ocr_stats: dict
+    priors: Priors
+    vocabulary: list[str]
+    table_features: list[str]
+    table: pd.DataFrame
+    text: pd.DataFrame | None
+    text_rows: int  # labelled rows of the text corpus (the text table holds only those with a candidate)
+
+
+def training_data(labels_csv: Path, images_dir: Path, settings: OcrSettings, cache: OcrCache,
+                  workers: int | None = None, progress: bool = True, text_corpus: Path | None = None,
+                  train_csv: Path | None = None, model_dir: Path = DEFAULT_MODEL_DIR) -> TrainingData:
+    """Labelled rows → OCR (from the cache where it can) → candidates → features; priors from train.csv
+    without the rows they score (else the model's own priors, when train.csv is absent)."""
     rows = read_rows(labels_csv, labelled=True).reset_index(drop=True)
-    cache = OcrCache(cache_dir)
     boxes, segments, ocr_stats = read_images(rows, images_dir, settings, cache, workers, progress)
 
     corpus = read_text_corpus(text_corpus, exclude_images=set(rows["image_name"])) if text_corpus else None
@@ -326,12 +334,32 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path = DEFAULT_MODEL_DI
 
     candidates = {name: parse_boxes(image_boxes) for name, image_boxes in boxes.items()}
     vocabulary = learn_vocabulary(context_sets(rows, boxes, candidates))
-    table_features = feature_names(vocabulary)
-    features = ranker_features(table_features, objective)  # the main ranker's
     table, _ = build_table(rows, boxes, priors, vocabulary, candidates, segments)
-    n_rows = len(rows)
     text_rows = 0 if corpus is None else len(corpus)
-    text = text_table(corpus, priors, vocabulary, row_offset=n_rows) if text_rows else None
+    text = text_table(corpus, priors, vocabulary, row_offset=len(rows)) if text_rows else None
+    return TrainingData(rows, boxes, segments, ocr_stats, priors, vocabulary, feature_names(vocabulary), table, text,
+                        text_rows)
+
+
+def train(labels_csv: Path, images_dir: Path, model_dir: Path = DEFAULT_MODEL_DIR, objective: str = "f1",
+          min_precision: float = 0.95, trials: int = 30, budget_s: float = 600, train_csv: Path | None = None,
+          settings: OcrSettings | None = None, cache_dir: Path | None = None, workers: int | None = None,
+          k_folds: int = 5, work_dir: Path | None = None, progress: bool = True,
+          text_corpus: Path | None = None, current_model_dir: Path | None = None) -> dict:
+    """`text_corpus`: labelled flat OCR text (`dataset.rows.read_text_corpus`) for the dimension ranker.
+
+    `current_model_dir` (default `model_dir`): the model whose ranker parameters the study starts from and keeps
+    unless clearly beaten (`pick_on_other_splits`).
+    """
+    started = time.perf_counter()
+    settings = settings or OcrSettings()
+    cache = OcrCache(cache_dir)
+    data = training_data(labels_csv, images_dir, settings, cache, workers, progress, text_corpus, train_csv, model_dir)
+    rows, boxes, segments, ocr_stats, priors = data.rows, data.boxes, data.segments, data.ocr_stats, data.priors
+    vocabulary, table_features, table, text = data.vocabulary, data.table_features, data.table, data.text
+    features = ranker_features(table_features, objective)  # the main ranker's
+    n_rows = len(rows)
+    text_rows = data.text_rows
     folds = image_folds(rows["image_name"], k=k_folds)
     has_positive = rows_with_a_right_candidate(table, n_rows)
     if not has_positive.any():

@@ -4,6 +4,7 @@ import json
 
 from PIL import Image
 
+from bench.fold_splits import fold_splits, render
 from candidates.cache import OcrCache
 from ranker.bench import run_bench
 from ranker.explain import explain
@@ -36,6 +37,12 @@ def test_bench_writes_results_report_and_figures(tmp_path):
     again = run_bench(tmp_path / "labels.csv", tmp_path / "images", tmp_path / "out2", limit=30, trials=2,
                       cache_dir=tmp_path / "cache", progress=False)
     assert json.loads((again / "results.json").read_text())["scores"] == results["scores"]
+
+    # bench.fold_splits builds the table as training does: its split 1 is the bench's first fresh split
+    many = fold_splits(out / "bench_labels.csv", tmp_path / "images", out / "model", 2, None,
+                       cache_dir=tmp_path / "cache", progress=False)
+    assert many["splits"][0] == results["fresh_splits"][0] and len(many["splits"]) == 2
+    assert render(many).splitlines()[-1].startswith(" mean")
 
     picture = tmp_path / "explain.png"
     listing = explain(tmp_path / "images" / "b0.png", "item_weight", "7", picture, model_dir=out / "model",
