@@ -3,7 +3,7 @@
     python -m bench.fold_splits --splits 20 [--model models] [--json bench/out/fold_splits.json]
 
 One fold split of about 600 rows moves top-1 and F1 by a few rows, so a change of 0.005 is within the
-noise of the bench's five fresh splits; over 20 splits (about 15 min on 2 cores) it is not. The table is
+noise of the bench's five fresh splits; over 20 splits (about 5 min on 2 cores) it is not. The table is
 built as `prodspec train` builds it (OCR from the cache or the shipped snapshot, priors without the rows
 they score, the text corpus for the dimension ranker), and each split trains four-seed ensembles with the
 model's parameters on four folds and scores the fifth. Splits 1-5 are the bench's fresh splits.
@@ -18,15 +18,11 @@ from pathlib import Path
 
 from candidates.cache import OcrCache
 from candidates.ocr import OcrSettings
+from dataset.cli import chosen_text_corpus
 from ranker.artifacts import DEFAULT_MODEL_DIR
 from ranker.bench import default_data
 from ranker.lambdarank import RankerParams
-from ranker.pipeline import (
-    DEFAULT_TEXT_CORPUS,
-    ranker_features,
-    scores_on_fresh_splits,
-    training_data,
-)
+from ranker.pipeline import ranker_features, scores_on_fresh_splits, training_data
 
 MEASURES = ("top1", "strict_f1", "numeric_f1", "test_mix_strict_f1")
 
@@ -65,11 +61,11 @@ def main() -> None:
     cli.add_argument("--images", type=Path, default=None)
     cli.add_argument("--text-corpus", type=Path, default=None,
                      help="default ../shared/data/ocr_text_corpus.csv if present")
+    cli.add_argument("--no-text-corpus", action="store_true", help="the dimension ranker learns from photos only")
     cli.add_argument("--json", type=Path, default=None)
     args = cli.parse_args()
     labels, images = (args.labels, args.images) if args.labels and args.images else default_data()
-    corpus = args.text_corpus or (DEFAULT_TEXT_CORPUS if DEFAULT_TEXT_CORPUS.is_file() else None)
-    result = fold_splits(labels, images, args.model, args.splits, corpus)
+    result = fold_splits(labels, images, args.model, args.splits, chosen_text_corpus(args))
     print(render(result))
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))

@@ -26,7 +26,7 @@ def _cmd_predict(args) -> None:
     print(result["output"])
 
 
-def _text_corpus(args) -> Path | None:
+def chosen_text_corpus(args) -> Path | None:
     """The corpus the user named, else the shared one where it exists; `--no-text-corpus` trains on photos only."""
     from ranker.pipeline import DEFAULT_TEXT_CORPUS
 
@@ -43,7 +43,7 @@ def _cmd_train(args) -> None:
 
     report = train(args.labels, args.images, args.model_dir, args.objective, args.min_precision, args.trials,
                    args.budget, args.train_csv, cache_dir=args.cache_dir, workers=args.workers,
-                   text_corpus=_text_corpus(args))
+                   text_corpus=chosen_text_corpus(args))
     print_training_report(report)
     print(f"model written to {args.model_dir}")
 
@@ -99,7 +99,7 @@ def _cmd_bench(args) -> None:
     from ranker.bench import run_bench
 
     out = run_bench(args.labels, args.images, args.out, limit=args.limit, trials=args.trials, seed=args.seed,
-                    cache_dir=args.cache_dir, workers=args.workers, engines=args.engines, text_corpus=_text_corpus(args))
+                    cache_dir=args.cache_dir, workers=args.workers, engines=args.engines, text_corpus=chosen_text_corpus(args))
     print(f"report: {out / 'report.md'}\nresults: {out / 'results.json'}")
 
 

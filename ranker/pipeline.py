@@ -244,8 +244,8 @@ def tune_ranker(table, folds, features, n_rows, has_positive, trials, budget_s, 
     # a resumed study with its trials done still runs what was just enqueued (a new warm start), so that the
     # current parameters carry a tuning-split score into the final round
     waiting = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,)))
-    if max(trials - done, waiting) > 0:
-        study.optimize(objective, n_trials=max(trials - done, waiting), timeout=budget_s, show_progress_bar=True)
+    if (to_run := max(trials - done, waiting)) > 0:
+        study.optimize(objective, n_trials=to_run, timeout=budget_s, show_progress_bar=True)
     return pick_on_other_splits(study, table, features, n_rows, has_positive, image_names, int(folds.max()) + 1,
                                 incumbent=warm_start)
 
