@@ -143,11 +143,14 @@ def build_parser() -> argparse.ArgumentParser:
                    "help": "labelled flat OCR text (image_link,group_id,entity_name,entity_value,ocr_text) that the "
                            "dimension ranker also learns from (default ../shared/data/ocr_text_corpus.csv if present)"}
     workers = {"type": int, "default": None, "help": "OCR processes (default: one per core; at most 8 on CUDA)"}
+    rows_csv = {"type": Path, "required": True, "help": "CSV with columns index,image_link,group_id,entity_name"}
+    labels_csv = {"type": Path, "required": True, "help": "CSV with columns index,image_link,group_id,entity_name,entity_value (the label)"}
+    images = {"type": Path, "required": True, "help": "folder of the images, each found by its link's file name"}
 
     p = sub.add_parser("predict", help="answer an input CSV")
-    p.add_argument("--input", type=Path, required=True)
-    p.add_argument("--images", type=Path, required=True)
-    p.add_argument("--output", type=Path, required=True)
+    p.add_argument("--input", **rows_csv)
+    p.add_argument("--images", **images)
+    p.add_argument("--output", type=Path, required=True, help="CSV to write: index,prediction, one line per input row")
     p.add_argument("--model", type=Path, default=None, help="model folder (default: the shipped models/)")
     p.add_argument("--fast", action="store_true",
                    help="skip the turned pass for vertical text (faster, fewer vertical labels: see the "
@@ -157,8 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_cmd_predict)
 
     p = sub.add_parser("train", help="learn the ranker from labelled images")
-    p.add_argument("--labels", type=Path, required=True)
-    p.add_argument("--images", type=Path, required=True)
+    p.add_argument("--labels", **labels_csv)
+    p.add_argument("--images", **images)
     p.add_argument("--objective", choices=["f1", "precision"], default="f1")
     p.add_argument("--min-precision", type=float, default=0.95)
     p.add_argument("--trials", type=int, default=30, help="Optuna trials for the ranker")
@@ -172,8 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_cmd_train)
 
     p = sub.add_parser("ocr", help="fill the OCR cache for an input CSV's images")
-    p.add_argument("--input", type=Path, required=True)
-    p.add_argument("--images", type=Path, required=True)
+    p.add_argument("--input", **rows_csv)
+    p.add_argument("--images", **images)
     p.add_argument("--engine", choices=ENGINES, default="rapidocr")
     p.add_argument("--runtime", choices=RUNTIMES, default="openvino",
                    help="where RapidOCR's models run on CPU (CUDA always uses ONNX Runtime)")
