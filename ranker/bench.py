@@ -34,6 +34,7 @@ from ranker.pipeline import (
     read_images,
     score_candidates,
     scores_on_fresh_splits,
+    split_means,
     train,
 )
 from ranker.report import score_lines
@@ -138,8 +139,7 @@ def run_bench(labels: Path | None = None, images: Path | None = None, out: Path 
                                            text=oof["text_table"], boxes=boxes)
         for model_seed in (report["params"]["seed"], *OTHER_MODEL_SEEDS)}
     fresh = fresh_by_seed[report["params"]["seed"]]
-    by_seed = [{"seed": model_seed, **{k: round(statistics.fmean(s[k] for s in fresh_by_seed[model_seed]), 4)
-                                       for k in fresh[0]}} for model_seed in OTHER_MODEL_SEEDS]
+    by_seed = [{"seed": model_seed, **split_means(fresh_by_seed[model_seed])} for model_seed in OTHER_MODEL_SEEDS]
     recall = recall_table(rows, [candidates.get(n, []) for n in rows["image_name"]])
     reasons = loss_reasons(rows, boxes, table, oof["answers"])
     losses = loss_counts(reasons)
@@ -216,12 +216,13 @@ def _model_seeds_text(fresh: list[dict], by_seed: list[dict]) -> str:
 
 def _fresh_splits_text(fresh: list[dict]) -> str:
     def spread(key: str) -> str:
-        values = [split[key] for split in fresh]
-        return f"{statistics.fmean(values):.3f} ({min(values):.3f}–{max(values):.3f})"
+        values = [split[key] for split in fresh if split.get(key) is not None]
+        return f"{statistics.fmean(values):.3f} ({min(values):.3f}–{max(values):.3f})" if values else "none"
 
     return (f"on {len(fresh)} other fold splits with the same parameters (the fairer estimate), every row answered: "
             f"top-1 {spread('top1')}, strict F1 {spread('strict_f1')}, numeric F1 {spread('numeric_f1')}, "
-            f"strict F1 on the test file's attribute mix {spread('test_mix_strict_f1')}")
+            f"strict F1 on the test file's attribute mix {spread('test_mix_strict_f1')}, "
+            f"top-1 on the height, width and depth rows alone {spread('dimension_top1')}")
 
 
 def _catalogue_text(point: dict) -> str:

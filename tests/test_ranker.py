@@ -279,3 +279,13 @@ def test_dimension_blend_standardizes_within_each_row():
     z = _standardized_within_rows(np.array([7.0, 1.0, 2.0, 3.0, 100.0, 300.0]), rows)
     assert np.isfinite(z).all() and z[0] == 0.0
     assert np.allclose(z[1:4], [-1.0, 0.0, 1.0]) and np.allclose(z[4:], [-0.7071, 0.7071], atol=1e-4)
+
+
+def test_dimension_top1_counts_only_dimension_rows_with_a_right_candidate():
+    from ranker.pipeline import _dimension_top1
+
+    rows = pd.DataFrame({"entity_name": ["height", "item_weight", "width", "depth"]})
+    tops = pd.DataFrame({"label": [1, 0, 1, 0]})
+    # the weight row is wrong but not a dimension; the width row has no right candidate to pick
+    assert _dimension_top1(tops, rows, np.array([True, True, False, True])) == 0.5
+    assert _dimension_top1(tops, rows.assign(entity_name="voltage"), np.ones(4, dtype=bool)) is None
