@@ -289,3 +289,11 @@ def test_dimension_top1_counts_only_dimension_rows_with_a_right_candidate():
     # the weight row is wrong but not a dimension; the width row has no right candidate to pick
     assert _dimension_top1(tops, rows, np.array([True, True, False, True])) == 0.5
     assert _dimension_top1(tops, rows.assign(entity_name="voltage"), np.ones(4, dtype=bool)) is None
+
+
+def test_split_means_skip_splits_without_a_measure():
+    from ranker.pipeline import split_means
+
+    splits = [{"top1": 0.5, "dimension_top1": None}, {"top1": 0.7, "dimension_top1": 0.4}]
+    assert split_means(splits) == {"top1": 0.6, "dimension_top1": 0.4}
+    assert split_means(splits[:1]) == {"top1": 0.5, "dimension_top1": None}
