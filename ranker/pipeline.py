@@ -281,7 +281,7 @@ def pick_on_other_splits(study: optuna.Study, table: pd.DataFrame, features: lis
     The `incumbent` (the current model's parameters) always reaches this round and stays unless beaten by
     INCUMBENT_MARGIN, so a retrain on the same data gives the same model rather than the noise's pick.
     """
-    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     tried = [(_searched(t.params), float(t.value)) for t in sorted(complete, key=lambda t: -t.value)]
     finalists: list[tuple[RankerParams, float]] = []
     for params, tuned in tried:
@@ -321,10 +321,13 @@ class TrainingData:
     ocr_stats: dict
     priors: Priors
     vocabulary: list[str]
-    table_features: list[str]
     table: pd.DataFrame
     text: pd.DataFrame | None
     text_rows: int  # labelled rows of the text corpus (the text table holds only those with a candidate)
+
+    @property
+    def table_features(self) -> list[str]:
+        return feature_names(self.vocabulary)
 
 
 def training_data(labels_csv: Path, images_dir: Path, settings: OcrSettings, cache: OcrCache,
@@ -352,8 +355,7 @@ def training_data(labels_csv: Path, images_dir: Path, settings: OcrSettings, cac
     table, _ = build_table(rows, boxes, priors, vocabulary, candidates, segments)
     text_rows = 0 if corpus is None else len(corpus)
     text = text_table(corpus, priors, vocabulary, row_offset=len(rows)) if text_rows else None
-    return TrainingData(rows, boxes, segments, ocr_stats, priors, vocabulary, feature_names(vocabulary), table, text,
-                        text_rows)
+    return TrainingData(rows, boxes, segments, ocr_stats, priors, vocabulary, table, text, text_rows)
 
 
 def train(labels_csv: Path, images_dir: Path, model_dir: Path = DEFAULT_MODEL_DIR, objective: str = "f1",
