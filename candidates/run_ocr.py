@@ -16,12 +16,13 @@ from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
 
 from candidates.cache import OcrCache
 from candidates.lines import cache_key, find_segments
 from candidates.ocr import OcrSettings, make_engine, uses_cuda
 from candidates.records import TextBox
-from dataset.images import file_digest, load_rgb
+from dataset.images import UnreadableImage, decode_rgb, file_digest
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +40,14 @@ def _init_worker(settings: OcrSettings, read_text: bool = True) -> None:
     _engine = make_engine(settings) if read_text else None
 
 
-def _read_one(path: str, read_text: bool) -> tuple[str, list[TextBox] | None, float, np.ndarray]:
-    """(path, boxes or None when only the lines were asked for, OCR seconds, line segments)."""
+def _read_one(path: str, read_text: bool) -> tuple[str, list[TextBox] | None, float, np.ndarray | str]:
+    """(path, boxes or None when only the lines were asked for, OCR seconds, line segments), or, for a file
+    that does not decode, why in place of the segments: the parent shows it above its progress bar."""
     started = time.perf_counter()
-    image = load_rgb(path, max_side=_settings.max_side or None)
-    if image is None:
-        return path, [] if read_text else None, time.perf_counter() - started, _NO_SEGMENTS
+    try:
+        image = decode_rgb(path, max_side=_settings.max_side or None)
+    except UnreadableImage as error:
+        return path, [], time.perf_counter() - started, str(error)
     boxes = _engine.read(image) if read_text else None
     seconds = time.perf_counter() - started
     return path, boxes, seconds, find_segments(image)
@@ -98,28 +101,34 @@ def ocr_images(
     bar = tqdm(total=len(todo), desc=f"OCR ({settings.engine})" if reading else "drawn lines", unit="img",
                disable=not progress)
 
-    def store(name: str, boxes: list[TextBox] | None, seconds: float, segments: np.ndarray) -> None:
+    def store(name: str, boxes: list[TextBox] | None, seconds: float, segments: np.ndarray | str) -> None:
         path = Path(name)
         digest = digests[path]
+        bar.update()
+        if isinstance(segments, str):
+            # not cached: a file that does not decode is named again next run, for a few ms of work
+            log.warning("%s", segments)
+            results[path] = OcrResult([], 0.0, cached=False, missing=True)
+            return
         cache.put_segments(digest, lines_key, segments)
         if boxes is None:
             results[path].segments = segments
         else:
             cache.put(digest, fingerprint, boxes, seconds)
             results[path] = OcrResult(boxes, seconds, cached=False, segments=segments)
-        bar.update()
 
-    if workers == 1:
-        _init_worker(settings, reading > 0)
-        for path, read_text in todo:
-            store(*_read_one(str(path), read_text))
-    else:
-        # forkserver, not fork: this process may already run OpenCV's or OpenVINO's thread pools (one-worker
-        # reads, line finding), and a forked child that inherits them half-made hangs on its first call
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"),
-                                 initializer=_init_worker, initargs=(settings, reading > 0)) as pool:
-            futures = [pool.submit(_read_one, str(path), read_text) for path, read_text in todo]
-            for future in as_completed(futures):
-                store(*future.result())
+    with logging_redirect_tqdm():  # warnings on lines of their own, not glued to the bar
+        if workers == 1:
+            _init_worker(settings, reading > 0)
+            for path, read_text in todo:
+                store(*_read_one(str(path), read_text))
+        else:
+            # forkserver, not fork: this process may already run OpenCV's or OpenVINO's thread pools (one-worker
+            # reads, line finding), and a forked child that inherits them half-made hangs on its first call
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"),
+                                     initializer=_init_worker, initargs=(settings, reading > 0)) as pool:
+                futures = [pool.submit(_read_one, str(path), read_text) for path, read_text in todo]
+                for future in as_completed(futures):
+                    store(*future.result())
     bar.close()
     return results

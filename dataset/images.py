@@ -25,8 +25,22 @@ def file_digest(path: str | Path) -> str | None:
         return None
 
 
+class UnreadableImage(Exception):
+    """A missing file, or one that does not decode as an image; the message names the file and why."""
+
+
 def load_rgb(path: str | Path, max_side: int | None = None) -> np.ndarray | None:
-    """The image as an RGB uint8 array, or None (with a warning) when it is missing or unreadable.
+    """The image as an RGB uint8 array, or None (with a warning) when it is missing or unreadable."""
+    try:
+        return decode_rgb(path, max_side)
+    except UnreadableImage as error:
+        log.warning("%s", error)
+        return None
+
+
+def decode_rgb(path: str | Path, max_side: int | None = None) -> np.ndarray:
+    """The image as an RGB uint8 array; raises UnreadableImage, so that an OCR worker can hand the reason
+    back to the process that shows the progress bar.
 
     `max_side` lets JPEG decode at a reduced scale (`draft`) and then shrinks to that longest side.
     """
@@ -45,10 +59,9 @@ def load_rgb(path: str | Path, max_side: int | None = None) -> np.ndarray | None
                     image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
                 return np.asarray(image, dtype=np.uint8).copy()
     except FileNotFoundError:
-        log.warning("image missing: %s", path)
+        raise UnreadableImage(f"image missing: {path}") from None
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        log.warning("image unreadable: %s (%s)", path, error)
-    return None
+        raise UnreadableImage(f"image unreadable: {path} ({error})") from None
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dataset.images import load_rgb
+from dataset.images import UnreadableImage, decode_rgb, load_rgb
 
 
 def save(image: Image.Image, path, **options):
@@ -26,6 +26,8 @@ def test_missing_and_broken_files_give_none(tmp_path, caplog):
     for path in (tmp_path / "missing.jpg", zero, junk, truncated):
         assert load_rgb(path) is None
     assert "image missing" in caplog.text and "image unreadable" in caplog.text
+    with pytest.raises(UnreadableImage, match=r"image unreadable: .*junk\.jpg \(cannot identify"):
+        decode_rgb(junk)
 
 
 @pytest.mark.parametrize("mode", ["CMYK", "P", "RGBA", "LA", "L", "1", "I;16"])

@@ -146,7 +146,9 @@ def test_cache_and_resume(tmp_path):
     cache = OcrCache(tmp_path / "cache", shipped_dir=None)
     settings = OcrSettings(threads=1)
     first = ocr_images([images[0], broken], settings, cache, workers=1, progress=False)
-    assert not first[images[0]].cached and first[broken].boxes == []
+    assert not first[images[0]].cached and first[broken].boxes == [] and first[broken].missing
+    # a file that does not decode is not cached as an image with no text: it is counted and named every run
+    assert cache.get(file_digest(broken), settings.fingerprint()) is None
     # a second run (as after a kill) reads the done image from the cache and only OCRs the new one
     second = ocr_images(images + [tmp_path / "missing.jpg"], settings, cache, workers=1, progress=False)
     assert second[images[0]].cached and not second[images[1]].cached
