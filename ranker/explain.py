@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw, ImageFont
 from candidates.cache import OcrCache
 from candidates.ocr import OcrSettings
 from dataset.errors import UserError
-from dataset.images import load_rgb
+from dataset.images import UnreadableImage, decode_rgb
 from dataset.units import allowed_units
 from features.build import KINDS
 from ranker.answers import fallback_answer
@@ -26,9 +26,10 @@ def explain(image: Path, entity: str, group: str = "0", output: Path = Path("out
             model_dir: Path | None = None, cache_dir: Path | None = None, top: int = 8) -> str:
     if entity not in allowed_units():
         raise UserError(f"unknown attribute {entity!r}; one of {', '.join(sorted(allowed_units()))}")
-    pixels = load_rgb(image)
-    if pixels is None:
-        raise UserError(f"{image}: missing or not a readable image")
+    try:
+        pixels = decode_rgb(image)
+    except UnreadableImage as error:
+        raise UserError(str(error)) from None
     model = load_model(model_dir)
     rows = pd.DataFrame([{"index": "0", "image_link": image.name, "group_id": str(group), "entity_name": entity,
                           "image_name": image.name}])
