@@ -32,6 +32,9 @@ _NO_SEGMENTS = np.zeros((0, 4), np.float32)
 # Each worker holds its own CUDA sessions. On an H100 (80 GB, 16 cores) 8 workers read the 600 dev photos
 # at 14.7 a second, and 12 or 16 ran the GPU out of memory (README, "GPU"): unasked, CUDA runs 8 at most.
 CUDA_WORKERS = 8
+# images named one by one when missing or unreadable; past that they are counted in one line (a wrong --images
+# folder for the 130,787-row test file would otherwise print a warning per photo)
+NAMED_PROBLEMS = 10
 
 
 def _init_worker(settings: OcrSettings, read_text: bool = True) -> None:
@@ -77,14 +80,14 @@ def ocr_images(
 ) -> dict[Path, OcrResult]:
     """OCR each distinct image once; a missing or unreadable image gives no boxes (and a warning)."""
     results: dict[Path, OcrResult] = {}
+    unread = _Unread(results)
     digests: dict[Path, str | None] = {p: file_digest(p) for p in dict.fromkeys(paths)}
     fingerprint = settings.fingerprint()
     lines_key = cache_key(settings.max_side)
     todo: list[tuple[Path, bool]] = []  # (image, read its text too)
     for path, digest in digests.items():
         if digest is None:
-            log.warning("image missing or unreadable: %s", path)
-            results[path] = OcrResult([], 0.0, cached=False, missing=True)
+            unread(path, f"image missing or unreadable: {path}")
             continue
         hit = cache.get(digest, fingerprint)
         segments = cache.get_segments(digest, lines_key)
@@ -92,8 +95,34 @@ def ocr_images(
             results[path] = OcrResult(hit[0], hit[1], cached=True, segments=_NO_SEGMENTS if segments is None else segments)
         if hit is None or segments is None:
             todo.append((path, hit is None))
-    if not todo:
-        return results
+    if todo:
+        _read_todo(todo, digests, results, unread, settings, cache, workers, progress)
+    unread.close()
+    return results
+
+
+class _Unread:
+    """Marks an image that could not be read, and names it in a warning if few were named before."""
+
+    def __init__(self, results: dict[Path, OcrResult]):
+        self.results, self.count = results, 0
+
+    def __call__(self, path: Path, why: str) -> None:
+        self.count += 1
+        if self.count <= NAMED_PROBLEMS:
+            log.warning("%s", why)
+        self.results[path] = OcrResult([], 0.0, cached=False, missing=True)
+
+    def close(self) -> None:
+        if self.count > NAMED_PROBLEMS:
+            log.warning("... and %d more images missing or unreadable", self.count - NAMED_PROBLEMS)
+
+
+def _read_todo(todo: list[tuple[Path, bool]], digests: dict[Path, str | None], results: dict[Path, OcrResult],
+               unread: _Unread, settings: OcrSettings, cache: OcrCache, workers: int | None, progress: bool) -> None:
+    """OCR (or only find the drawn lines of) the images the cache lacks, into `results` and the cache."""
+    fingerprint = settings.fingerprint()
+    lines_key = cache_key(settings.max_side)
     workers = max(1, min(workers or default_workers(settings), len(todo)))
     threads = settings.threads or max(1, (os.cpu_count() or 1) // workers)
     settings = settings.with_changes(threads=threads)
@@ -107,8 +136,7 @@ def ocr_images(
         bar.update()
         if isinstance(segments, str):
             # not cached: a file that does not decode is named again next run, for a few ms of work
-            log.warning("%s", segments)
-            results[path] = OcrResult([], 0.0, cached=False, missing=True)
+            unread(path, segments)
             return
         cache.put_segments(digest, lines_key, segments)
         if boxes is None:
@@ -131,4 +159,3 @@ def ocr_images(
                 for future in as_completed(futures):
                     store(*future.result())
     bar.close()
-    return results

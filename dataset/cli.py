@@ -17,8 +17,9 @@ def _cmd_predict(args) -> None:
 
     result = predict(args.input, args.images, args.output, args.model, args.cache_dir, args.workers,
                      ocr_changes=FAST if args.fast else None)
+    rate = f"{result['images_per_second']} images/s, " if result["missing_images"] < result["images"] else ""
     print(f"{result['rows']} rows, {result['answered']} answered, {result['images']} images in "
-          f"{result['seconds']} s ({result['images_per_second']} images/s, {result['ocr_fresh']} newly OCRed"
+          f"{result['seconds']} s ({rate}{result['ocr_fresh']} newly OCRed"
           + (f", {result['missing_images']} missing or unreadable" if result["missing_images"] else "")
           + ")")
     if "strict_f1" in result:

@@ -521,6 +521,9 @@ def predict(input_csv: Path, images_dir: Path, output: Path, model_dir: Path | N
         missing.update(ocr_stats["missing"])
         bar.update(len(chunk))
     bar.close()
+    if missing and len(missing) == rows["image_name"].nunique():
+        log.warning("none of the input's images is in %s: `prodspec download --input %s --images %s` fetches them "
+                    "by link; no answer comes from a photo", images_dir, input_csv, images_dir)
     write_predictions(rows, answers, output)
     report = check_predictions(rows, pd.read_csv(output, dtype=str, keep_default_na=False))
     if not report.ok:

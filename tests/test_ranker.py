@@ -1,6 +1,7 @@
 """Features and the LightGBM ranker end to end on OCR fixtures made here, and the model's load checks."""
 
 import json
+import logging
 import math
 import shutil
 
@@ -11,6 +12,7 @@ import pytest
 from optuna.distributions import FloatDistribution, IntDistribution
 
 from candidates.cache import OcrCache
+from candidates.run_ocr import NAMED_PROBLEMS
 from dataset.check import check_predictions
 from dataset.errors import UserError
 from dataset.evaluate import score_rows
@@ -97,6 +99,23 @@ def test_predict_counts_a_missing_image_apart_from_the_ocr_it_ran(trained, tmp_p
     result = predict(tmp_path / "in.csv", root / "images", tmp_path / "out.csv", model_dir=root / "model",
                      cache_dir=root / "cache", progress=False)
     assert result["rows"] == 31 and result["missing_images"] == 1 and result["ocr_fresh"] == 0
+
+
+def test_predict_into_a_wrong_folder_names_a_few_images_and_says_why(trained, tmp_path, caplog):
+    # a wrong --images folder: ten photos named, the rest counted, and one line that says what to do
+    root, _ = trained
+    rows = pd.read_csv(root / "test.csv", dtype=str).iloc[:12]
+    rows.to_csv(tmp_path / "in.csv", index=False)
+    (tmp_path / "empty").mkdir()
+    with caplog.at_level(logging.WARNING):
+        result = predict(tmp_path / "in.csv", tmp_path / "empty", tmp_path / "out.csv", model_dir=root / "model",
+                         cache_dir=root / "cache", progress=False)
+    images = rows["image_link"].nunique()
+    assert result["missing_images"] == images > NAMED_PROBLEMS
+    assert caplog.text.count("image missing or unreadable:") == NAMED_PROBLEMS
+    assert f"and {images - NAMED_PROBLEMS} more images missing or unreadable" in caplog.text
+    assert "none of the input's images is in" in caplog.text and "prodspec download" in caplog.text
+    assert len(pd.read_csv(tmp_path / "out.csv")) == 12
 
 
 def test_predict_in_chunks_answers_as_all_at_once(trained):
