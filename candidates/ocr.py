@@ -10,6 +10,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 
@@ -164,7 +165,7 @@ class RapidOcrEngine(_Engine):
     """rapidocr's pipeline: its PP-OCRv4 detector, and a recogniser of the settings' choice (PP-OCRv6 small
     by default), run in OpenVINO or ONNX Runtime (`candidates.runtimes`)."""
 
-    def __init__(self, settings: OcrSettings):
+    def __init__(self, settings: OcrSettings, compiled_dir: Path | None = None):
         from rapidocr_onnxruntime import RapidOCR
         from rapidocr_onnxruntime.ch_ppocr_rec.utils import CTCLabelDecode
 
@@ -192,7 +193,8 @@ class RapidOcrEngine(_Engine):
                  "Cls": (self._ocr.text_cls.cls_batch_num, 1, 1, 1),
                  "Rec": (rec_batch, 1, 1, settings.rec_min_width)}
         models = load_models(settings.runtime, settings.precision, threads, cuda, steps,
-                             recogniser=settings.recogniser, memory_arena=settings.memory_arena)
+                             recogniser=settings.recogniser, memory_arena=settings.memory_arena,
+                             compiled_dir=compiled_dir)
         self._ocr.text_det.infer = models["Det"]
         self._ocr.text_cls.infer = models["Cls"]
         self._ocr.text_rec.session = models["Rec"]
@@ -297,10 +299,11 @@ class EasyOcrEngine(_Engine):
         ]
 
 
-def make_engine(settings: OcrSettings):
+def make_engine(settings: OcrSettings, compiled_dir: Path | None = None):
+    """`compiled_dir`: where RapidOCR's OpenVINO models are kept compiled between runs (`candidates.runtimes`)."""
     settings = settings.as_run()
     if settings.engine == "rapidocr":
-        return RapidOcrEngine(settings)
+        return RapidOcrEngine(settings, compiled_dir)
     if settings.engine == "easyocr":
         return EasyOcrEngine(settings)
     raise ValueError(f"unknown OCR engine {settings.engine!r}; choose one of {', '.join(ENGINES)}")

@@ -37,10 +37,10 @@ CUDA_WORKERS = 8
 NAMED_PROBLEMS = 10
 
 
-def _init_worker(settings: OcrSettings, read_text: bool = True) -> None:
+def _init_worker(settings: OcrSettings, read_text: bool = True, compiled_dir: Path | None = None) -> None:
     global _engine, _settings
     _settings = settings
-    _engine = make_engine(settings) if read_text else None
+    _engine = make_engine(settings, compiled_dir) if read_text else None
 
 
 def _read_one(path: str, read_text: bool) -> tuple[str, list[TextBox] | None, float, np.ndarray | str]:
@@ -127,6 +127,7 @@ def _read_todo(todo: list[tuple[Path, bool]], digests: dict[Path, str | None], r
     threads = settings.threads or max(1, (os.cpu_count() or 1) // workers)
     settings = settings.with_changes(threads=threads)
     reading = sum(1 for _, read_text in todo if read_text)
+    compiled_dir = cache.path.parent / "openvino"  # compiled OCR models, beside the readings
     bar = tqdm(total=len(todo), desc=f"OCR ({settings.engine})" if reading else "drawn lines", unit="img",
                disable=not progress)
 
@@ -147,14 +148,14 @@ def _read_todo(todo: list[tuple[Path, bool]], digests: dict[Path, str | None], r
 
     with logging_redirect_tqdm():  # warnings on lines of their own, not glued to the bar
         if workers == 1:
-            _init_worker(settings, reading > 0)
+            _init_worker(settings, reading > 0, compiled_dir)
             for path, read_text in todo:
                 store(*_read_one(str(path), read_text))
         else:
             # forkserver, not fork: this process may already run OpenCV's or OpenVINO's thread pools (one-worker
             # reads, line finding), and a forked child that inherits them half-made hangs on its first call
             with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"),
-                                     initializer=_init_worker, initargs=(settings, reading > 0)) as pool:
+                                     initializer=_init_worker, initargs=(settings, reading > 0, compiled_dir)) as pool:
                 futures = [pool.submit(_read_one, str(path), read_text) for path, read_text in todo]
                 for future in as_completed(futures):
                     store(*future.result())

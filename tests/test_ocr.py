@@ -61,6 +61,15 @@ def test_memory_arena_changes_speed_not_readings():
     assert ort.with_changes(memory_arena=False, rec_batch=16).fingerprint() == ort.fingerprint()
 
 
+def test_compiled_models_kept_on_disk_read_as_freshly_compiled_ones(rapid, tmp_path):
+    # the first engine compiles and stores the models; the second loads them (a third of the start-up time)
+    image = load_rgb(FIXTURES / "dimension_drawing.jpg")
+    make_engine(OcrSettings(threads=2), tmp_path / "compiled")
+    assert any((tmp_path / "compiled").iterdir())
+    loaded = make_engine(OcrSettings(threads=2), tmp_path / "compiled").read(image)
+    assert loaded and loaded == rapid.read(image)
+
+
 def test_openvino_f32_reads_as_onnxruntime_does():
     image = load_rgb(FIXTURES / "dimension_drawing.jpg")
     ort = make_engine(OcrSettings(threads=2, runtime="onnxruntime")).read(image)
@@ -146,6 +155,7 @@ def test_cache_and_resume(tmp_path):
     cache = OcrCache(tmp_path / "cache", shipped_dir=None)
     settings = OcrSettings(threads=1)
     first = ocr_images([images[0], broken], settings, cache, workers=1, progress=False)
+    assert any((tmp_path / "cache" / "openvino").glob("*.blob"))  # the compiled models, beside the readings
     assert not first[images[0]].cached and first[broken].boxes == [] and first[broken].missing
     # a file that does not decode is not cached as an image with no text: it is counted and named every run
     assert cache.get(file_digest(broken), settings.fingerprint()) is None
