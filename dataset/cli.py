@@ -10,6 +10,8 @@ from pathlib import Path
 
 from dataset.errors import UserError
 
+log = logging.getLogger("prodspec")
+
 
 def _cmd_predict(args) -> None:
     from candidates.ocr import FAST
@@ -89,7 +91,15 @@ def _cmd_evaluate(args) -> None:
     from dataset.evaluate import format_score_table, score_table
     from dataset.rows import read_predictions, read_rows
 
-    table = score_table(read_rows(args.labels, labelled=True), read_predictions(args.predictions))
+    labels, predictions = read_rows(args.labels, labelled=True), read_predictions(args.predictions)
+    labelled, predicted = set(labels["index"]), set(predictions["index"])
+    if not labelled & predicted:
+        raise UserError(f"{args.predictions} shares no index with {args.labels}: are they of the same rows?")
+    if unanswered := len(labelled - predicted):
+        log.warning("%d labelled row(s) have no line in %s: scored as unanswered", unanswered, args.predictions)
+    if extra := len(predicted - labelled):
+        log.warning("%d line(s) of %s are of no labelled row: not scored", extra, args.predictions)
+    table = score_table(labels, predictions)
     if args.json:
         print(json.dumps({k: v.as_dict() for k, v in table.items()}, indent=1))
     else:

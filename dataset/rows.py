@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from pathlib import Path, PurePosixPath
@@ -10,7 +11,10 @@ from urllib.parse import urlparse
 import pandas as pd
 
 from dataset.errors import UserError
+from dataset.labels import parse_label
 from dataset.units import allowed_units
+
+log = logging.getLogger(__name__)
 
 TEST_COLUMNS = ("index", "image_link", "group_id", "entity_name")
 TRAIN_COLUMNS = ("image_link", "group_id", "entity_name", "entity_value")
@@ -66,8 +70,20 @@ def read_rows(path: str | os.PathLike, *, labelled: bool | None = None) -> pd.Da
     empty_links = rows.index[rows["image_link"].str.strip() == ""]
     if len(empty_links):
         raise UserError(f"{path}: empty image_link on line {empty_links[0] + 2}")
+    if "entity_value" in rows.columns:
+        _warn_unreadable_labels(rows, path)
     rows["image_name"] = [image_basename(link) for link in rows["image_link"]]
     return rows
+
+
+def _warn_unreadable_labels(rows: pd.DataFrame, path: Path) -> None:
+    """A label that is not a number and a unit can never be matched: say so, but go on (train.csv has 19 such,
+    `2.2223333344444455e+20 gram`, `0 kilogram to 2kilogram`), as no answer could be right for them anyway."""
+    labels = rows["entity_value"]
+    bad = labels[(labels.str.strip() != "") & labels.map(parse_label).isna()]
+    if len(bad):
+        log.warning("%s: %d label(s) not a number and a unit, scored as wrong whatever the answer (first: line %d, %r)",
+                    path, len(bad), bad.index[0] + 2, bad.iloc[0])
 
 
 def read_text_corpus(path: str | os.PathLike, exclude_images: set[str] = frozenset()) -> pd.DataFrame:

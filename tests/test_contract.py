@@ -155,6 +155,19 @@ def test_cli_check_and_evaluate(tmp_path, test_csv):
     assert done.returncode == 0 and '"strict_f1": 1.0' in done.stdout
 
 
+def test_evaluate_says_when_labels_and_predictions_do_not_line_up(tmp_path):
+    labels = write(tmp_path / "l.csv", "index,image_link,group_id,entity_name,entity_value\n"
+                   "1,http://x/a.jpg,1,item_weight,5.0 gram\n2,http://x/b.jpg,1,voltage,twelve volt\n")
+    partial = write(tmp_path / "p.csv", "index,prediction\n1,5.0 gram\n9,1.0 gram\n")
+    done = run_cli("evaluate", "--labels", str(labels), "--predictions", str(partial))
+    assert done.returncode == 0
+    assert "1 label(s) not a number and a unit" in done.stderr and "line 3, 'twelve volt'" in done.stderr
+    assert "1 labelled row(s) have no line" in done.stderr and "1 line(s) of" in done.stderr
+    other = write(tmp_path / "o.csv", "index,prediction\n7,5.0 gram\n")
+    done = run_cli("evaluate", "--labels", str(labels), "--predictions", str(other))
+    assert done.returncode == 2 and "shares no index with" in done.stderr
+
+
 def test_cli_user_error_is_one_line(tmp_path):
     done = run_cli("check", "--input", str(tmp_path / "missing.csv"), "--predictions", str(tmp_path / "p.csv"))
     assert done.returncode == 2
