@@ -131,9 +131,10 @@ def _cmd_download(args) -> None:
 
 
 def _cmd_sample(args) -> None:
-    from dataset.rows import read_rows, write_atomically
+    from dataset.rows import check_output, read_rows, write_atomically
     from dataset.splits import stratified_sample
 
+    check_output(args.output)
     rows = read_rows(args.input)
     if args.stratify not in rows.columns:
         raise UserError(f"{args.input}: no column {args.stratify!r} to stratify on")

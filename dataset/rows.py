@@ -31,6 +31,8 @@ def image_basename(link: str) -> str:
 
 def read_csv_text(path: Path) -> pd.DataFrame:
     """A CSV as strings (empty cells stay ""), with one clear line for a missing, empty or broken file."""
+    if path.is_dir():
+        raise UserError(f"{path}: a folder, not a CSV file")
     if not path.is_file():
         raise UserError(f"{path}: no such file")
     try:
@@ -101,6 +103,17 @@ def read_text_corpus(path: str | os.PathLike, exclude_images: set[str] = frozens
     keep = (corpus["entity_name"].isin(allowed_units()) & (corpus["entity_value"].str.strip() != "")
             & ~corpus["image_name"].isin(exclude_images))
     return corpus[keep].reset_index(drop=True)
+
+
+def check_output(path: str | os.PathLike) -> Path:
+    """Refuse, before any work is done, an output file that could not be written."""
+    path = Path(path)
+    if path.is_dir():
+        raise UserError(f"{path}: a folder; name the CSV file to write")
+    existing = next(p for p in (path.parent, *path.parent.parents) if p.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK):
+        raise UserError(f"{path}: cannot be written ({existing} is not a writable folder)")
+    return path
 
 
 def write_atomically(frame: pd.DataFrame, path: str | os.PathLike) -> Path:

@@ -23,7 +23,7 @@ from candidates.run_ocr import ocr_images
 from dataset.check import check_predictions
 from dataset.errors import UserError
 from dataset.evaluate import reweighted, score_rows, score_table
-from dataset.rows import read_rows, read_text_corpus, write_predictions
+from dataset.rows import check_output, read_rows, read_text_corpus, write_predictions
 from dataset.splits import image_folds
 from dataset.units import entity_names
 from features.build import (
@@ -504,6 +504,7 @@ def predict(input_csv: Path, images_dir: Path, output: Path, model_dir: Path | N
     """
     started = time.perf_counter()
     model = load_model(model_dir)
+    check_output(output)
     rows = read_rows(input_csv).reset_index(drop=True)
     if not Path(images_dir).is_dir():
         raise UserError(f"{images_dir}: no such folder of images")

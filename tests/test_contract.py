@@ -10,7 +10,7 @@ from dataset.check import check_prediction, check_predictions
 from dataset.errors import UserError
 from dataset.evaluate import reweighted, score_rows, score_table
 from dataset.labels import format_number, parse_label
-from dataset.rows import image_basename, read_rows, write_predictions
+from dataset.rows import check_output, image_basename, read_rows, write_predictions
 from dataset.units import allowed_units, fix_unit_spelling
 from tests.conftest import write
 
@@ -43,6 +43,16 @@ def test_bad_input_csv_stops_with_one_clear_line(tmp_path, content, message):
 def test_missing_file_is_named(tmp_path):
     with pytest.raises(UserError, match="no such file"):
         read_rows(tmp_path / "nope.csv")
+    with pytest.raises(UserError, match="a folder, not a CSV file"):
+        read_rows(tmp_path)
+
+
+def test_an_output_that_cannot_be_written_is_refused_before_any_work(tmp_path, test_csv):
+    # predict checks its --output first: a folder, or a path under a file, would fail only after all the OCR
+    for output, message in ((tmp_path, "a folder; name the CSV file"), (test_csv / "p.csv", "not a writable folder")):
+        done = run_cli("predict", "--input", str(test_csv), "--images", str(tmp_path), "--output", str(output))
+        assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+    assert check_output(tmp_path / "new" / "deeper" / "p.csv") == tmp_path / "new" / "deeper" / "p.csv"
 
 
 def test_train_format_gets_row_numbers_and_requires_labels(tmp_path):
