@@ -105,12 +105,15 @@ def read_text_corpus(path: str | os.PathLike, exclude_images: set[str] = frozens
     return corpus[keep].reset_index(drop=True)
 
 
-def check_output(path: str | os.PathLike) -> Path:
-    """Refuse, before any work is done, an output file that could not be written."""
+def check_output(path: str | os.PathLike, what: str = "CSV file", folder: bool = False) -> Path:
+    """Refuse, before any work is done, an output that could not be written: a file (`what`) or a `folder`."""
     path = Path(path)
-    if path.is_dir():
-        raise UserError(f"{path}: a folder; name the CSV file to write")
-    existing = next(p for p in (path.parent, *path.parent.parents) if p.exists())
+    if folder and path.exists() and not path.is_dir():
+        raise UserError(f"{path}: a file; name the folder to write the {what} into")
+    if not folder and path.is_dir():
+        raise UserError(f"{path}: a folder; name the {what} to write")
+    start = path if folder else path.parent
+    existing = next(p for p in (start, *start.parents) if p.exists())
     if not existing.is_dir() or not os.access(existing, os.W_OK):
         raise UserError(f"{path}: cannot be written ({existing} is not a writable folder)")
     return path

@@ -12,6 +12,7 @@ from candidates.cache import OcrCache
 from candidates.ocr import OcrSettings
 from dataset.errors import UserError
 from dataset.images import UnreadableImage, decode_rgb
+from dataset.rows import check_output
 from dataset.units import allowed_units
 from features.build import KINDS
 from ranker.answers import fallback_answer
@@ -24,6 +25,9 @@ FONT = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
 
 def explain(image: Path, entity: str, group: str = "0", output: Path = Path("out/explain.png"),
             model_dir: Path | None = None, cache_dir: Path | None = None, top: int = 8) -> str:
+    check_output(output, "PNG file")
+    if output.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        raise UserError(f"{output}: name a .png (or .jpg) file to draw into")
     if entity not in allowed_units():
         raise UserError(f"unknown attribute {entity!r}; one of {', '.join(sorted(allowed_units()))}")
     try:

@@ -369,6 +369,7 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path = DEFAULT_MODEL_DI
     unless clearly beaten (`pick_on_other_splits`).
     """
     started = time.perf_counter()
+    check_output(model_dir, "model", folder=True)
     settings = settings or OcrSettings()
     cache = OcrCache(cache_dir)
     data = training_data(labels_csv, images_dir, settings, cache, workers, progress, text_corpus, train_csv, model_dir)

@@ -53,6 +53,10 @@ def test_an_output_that_cannot_be_written_is_refused_before_any_work(tmp_path, t
         done = run_cli("predict", "--input", str(test_csv), "--images", str(tmp_path), "--output", str(output))
         assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
     assert check_output(tmp_path / "new" / "deeper" / "p.csv") == tmp_path / "new" / "deeper" / "p.csv"
+    # train writes a model folder: a file there would fail only after the training
+    with pytest.raises(UserError, match="a file; name the folder to write the model into"):
+        check_output(test_csv, "model", folder=True)
+    assert check_output(tmp_path / "models", "model", folder=True) == tmp_path / "models"
 
 
 def test_train_format_gets_row_numbers_and_requires_labels(tmp_path):
