@@ -20,7 +20,7 @@ from candidates.parse import parse_boxes
 from candidates.recall import recall_table
 from dataset.errors import UserError
 from dataset.images import file_digest
-from dataset.rows import read_rows, write_atomically
+from dataset.rows import check_output, read_rows, write_atomically
 from dataset.splits import image_folds
 from features.build import build_table
 from ranker import figures
@@ -86,6 +86,7 @@ def run_bench(labels: Path | None = None, images: Path | None = None, out: Path 
     labels, images = (labels, images) if labels and images else default_data()
     if not Path(images).is_dir():
         raise UserError(f"{images}: no such folder of images")
+    check_output(out, "report", folder=True)
     out.mkdir(parents=True, exist_ok=True)
     limited = _limit_rows(labels, limit, seed)
     if limited is not None:
