@@ -87,7 +87,7 @@ def ocr_images(
     todo: list[tuple[Path, bool]] = []  # (image, read its text too)
     for path, digest in digests.items():
         if digest is None:
-            unread(path, f"image missing or unreadable: {path}")
+            unread(path, f"image missing: {path}" if not path.exists() else f"image unreadable: {path}")
             continue
         hit = cache.get(digest, fingerprint)
         segments = cache.get_segments(digest, lines_key)
