@@ -56,14 +56,13 @@ def _cmd_ocr(args) -> None:
     from candidates.lines import cache_key
     from candidates.ocr import OcrSettings
     from dataset.images import file_digest
-    from dataset.rows import check_output, read_rows
+    from dataset.rows import check_images, check_output, read_rows
     from ranker.pipeline import read_images
 
     if args.export:
         check_output(args.export, "Parquet file")
     rows = read_rows(args.input)
-    if not args.images.is_dir():
-        raise UserError(f"{args.images}: no such folder of images")
+    check_images(args.images)
     settings = OcrSettings(engine=args.engine, runtime=args.runtime, recogniser=args.recogniser)
     cache = OcrCache(args.cache_dir)
     boxes, _, stats = read_images(rows, args.images, settings, cache, args.workers)

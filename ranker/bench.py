@@ -18,9 +18,8 @@ from candidates.cache import OcrCache
 from candidates.ocr import OcrSettings, cuda_available
 from candidates.parse import parse_boxes
 from candidates.recall import recall_table
-from dataset.errors import UserError
 from dataset.images import file_digest
-from dataset.rows import check_output, read_rows, write_atomically
+from dataset.rows import check_images, check_output, read_rows, write_atomically
 from dataset.splits import image_folds
 from features.build import build_table
 from ranker import figures
@@ -84,8 +83,7 @@ def run_bench(labels: Path | None = None, images: Path | None = None, out: Path 
               workers: int | None = None, engines: list[str] | None = None, progress: bool = True,
               text_corpus: Path | None = None) -> Path:
     labels, images = (labels, images) if labels and images else default_data()
-    if not Path(images).is_dir():
-        raise UserError(f"{images}: no such folder of images")
+    check_images(images)
     check_output(out, "report", folder=True)
     out.mkdir(parents=True, exist_ok=True)
     limited = _limit_rows(labels, limit, seed)

@@ -23,7 +23,13 @@ from candidates.run_ocr import ocr_images
 from dataset.check import check_predictions
 from dataset.errors import UserError
 from dataset.evaluate import reweighted, score_rows, score_table
-from dataset.rows import check_output, read_rows, read_text_corpus, write_predictions
+from dataset.rows import (
+    check_images,
+    check_output,
+    read_rows,
+    read_text_corpus,
+    write_predictions,
+)
 from dataset.splits import image_folds
 from dataset.units import entity_names
 from features.build import (
@@ -507,8 +513,8 @@ def predict(input_csv: Path, images_dir: Path, output: Path, model_dir: Path | N
     model = load_model(model_dir)
     check_output(output)
     rows = read_rows(input_csv).reset_index(drop=True)
-    if not Path(images_dir).is_dir():
-        raise UserError(f"{images_dir}: no such folder of images")
+    images = int(rows["image_name"].nunique())
+    check_images(images_dir)
     settings = OcrSettings.from_meta(model.meta["ocr_settings"]).with_changes(**(ocr_changes or {}))
     cache = OcrCache(cache_dir, shipped_dir=SHIPPED_DIR if shipped_cache else None)
     answers: list[str] = []
@@ -523,7 +529,7 @@ def predict(input_csv: Path, images_dir: Path, output: Path, model_dir: Path | N
         missing.update(ocr_stats["missing"])
         bar.update(len(chunk))
     bar.close()
-    if missing and len(missing) == rows["image_name"].nunique():
+    if missing and len(missing) == images:
         log.warning("none of the input's images is in %s: `prodspec download --input %s --images %s` fetches them "
                     "by link; no answer comes from a photo", images_dir, input_csv, images_dir)
     write_predictions(rows, answers, output)
@@ -531,7 +537,6 @@ def predict(input_csv: Path, images_dir: Path, output: Path, model_dir: Path | N
     if not report.ok:
         raise RuntimeError("own output failed the format check: " + "; ".join(report.errors[:3]))
     seconds = time.perf_counter() - started
-    images = int(rows["image_name"].nunique())
     result = {"rows": len(rows), "images": images, "answered": sum(1 for a in answers if a),
               "seconds": round(seconds, 2),
               # over the images there were to read: a missing one costs nothing and would flatter the rate
