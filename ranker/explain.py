@@ -18,6 +18,7 @@ from features.build import KINDS
 from ranker.answers import fallback_answer
 from ranker.artifacts import load_model
 from ranker.pipeline import predict_rows, read_images
+from ranker.selection import value_mass
 
 MIN_SIDE = 1000
 FONT = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
@@ -43,7 +44,10 @@ def explain(image: Path, entity: str, group: str = "0", output: Path = Path("out
     cache.close()
     answers, tops, confidence, table = predict_rows(rows, boxes, model, segments)
     image_boxes = boxes[image.name]
-    table = table.sort_values("score", ascending=False)
+    # the order the answer is picked in: allowed units by their value's share of the score, then by score
+    allowed = table["unit_allowed"] > 0
+    table = table.assign(share=value_mass(table[allowed]).reindex(table.index)).sort_values(
+        ["share", "score"], ascending=False, na_position="last")
     chosen = int(tops["cand_pos"].iloc[0])
     threshold = model.meta["thresholds"].get(entity, 0.0)
     answer = answers[0] or f"abstained (confidence {confidence[0]:.2f} < threshold {threshold:.2f})"
@@ -81,7 +85,8 @@ def explain(image: Path, entity: str, group: str = "0", output: Path = Path("out
     output.parent.mkdir(parents=True, exist_ok=True)
     sheet.save(output)
 
-    listing = table.head(top)[["score", "value", "unit_name", "unit_allowed", "kind", "confidence"]].copy()
+    listing = table.head(top)[["share", "score", "value", "unit_name", "unit_allowed", "kind", "confidence"]].copy()
+    listing[["share", "score"]] = listing[["share", "score"]].round(3)
     listing.insert(0, "rank", range(1, len(listing) + 1))
     listing["kind"] = listing["kind"].map(lambda k: KINDS[int(k)])
     return f"answer: {answer}\n" + (listing.to_string(index=False) if len(listing) else "no candidates")

@@ -316,3 +316,24 @@ def test_split_means_skip_splits_without_a_measure():
     splits = [{"top1": 0.5, "dimension_top1": None}, {"top1": 0.7, "dimension_top1": 0.4}]
     assert split_means(splits) == {"top1": 0.6, "dimension_top1": 0.4}
     assert split_means(splits[:1]) == {"top1": 0.5, "dimension_top1": None}
+
+
+def test_the_answer_is_the_value_with_the_most_score_not_the_single_best_box():
+    from ranker.selection import top_candidates
+
+    # row 0: 12 g read twice (scores 1, 1) outweighs 30 g read once (1.5); row 1: 30 g at 2.0 outweighs both;
+    # row 2: a candidate of a unit the attribute does not allow is never the answer
+    table = pd.DataFrame({
+        "row_pos": [0, 0, 0, 1, 1, 1, 2, 2], "cand_pos": range(8),
+        "value": [12.0, 30.0, 12.0, 12.0, 30.0, 12.0, 5.0, 9.0],
+        "unit_name": ["gram"] * 6 + ["volt", "gram"], "unit_allowed": [1] * 6 + [0, 1],
+        "label": [1, 0, 1, 0, 1, 0, 0, 1],
+    })
+    for column in ("candidates_in_image", "allowed_in_image", "entity", "unit_share", "value_percentile",
+                   "value_share", "confidence", "same_value_count", "text_height_vs_max", "kind", "is_largest"):
+        table[column] = 0
+    tops = top_candidates(table, np.array([1.0, 1.5, 0.9, 1.0, 2.0, 1.0, 9.0, 0.0]), 3)
+    assert tops["cand_pos"].tolist() == [0, 4, 7] and tops["label"].tolist() == [1, 1, 1]
+    # the confidence input is the value's share: (1 + e^-0.1) / (1 + e^-0.1 + e^0.5) for row 0
+    share = (1 + math.exp(-0.1)) / (1 + math.exp(-0.1) + math.exp(0.5))
+    assert tops["softmax_top"].iloc[0] == pytest.approx(share) and tops["softmax_top"].iloc[2] == pytest.approx(1.0)
