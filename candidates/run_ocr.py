@@ -22,6 +22,7 @@ from candidates.cache import OcrCache
 from candidates.lines import cache_key, find_segments
 from candidates.ocr import OcrSettings, make_engine, uses_cuda
 from candidates.records import TextBox
+from dataset.errors import UserError
 from dataset.images import UnreadableImage, decode_rgb, file_digest
 
 log = logging.getLogger(__name__)
@@ -158,5 +159,24 @@ def _read_todo(todo: list[tuple[Path, bool]], digests: dict[Path, str | None], r
                                      initializer=_init_worker, initargs=(settings, reading > 0, compiled_dir)) as pool:
                 futures = [pool.submit(_read_one, str(path), read_text) for path, read_text in todo]
                 for future in as_completed(futures):
-                    store(*future.result())
+                    try:
+                        read = future.result()
+                    except Exception as error:
+                        # stop at once: else the pool reads every queued image before the error surfaces
+                        pool.shutdown(wait=False, cancel_futures=True)
+                        raise worker_failure(error, workers, bar.n) from error
+                    store(*read)
     bar.close()
+
+
+# how ONNX Runtime (its arena, cuBLAS) and torch say that the GPU's memory ran out
+_OUT_OF_MEMORY = ("failed to allocate memory", "out of memory", "resource allocation failed")
+
+
+def worker_failure(error: Exception, workers: int, done: int) -> Exception:
+    """The error to raise when an OCR worker failed: one line and what to do where the GPU ran out of memory
+    (each worker holds its own models and buffers there), else the worker's own error."""
+    if any(words in str(error).lower() for words in _OUT_OF_MEMORY):
+        return UserError(f"OCR ran out of memory with {workers} workers ({type(error).__name__}); the {done} images "
+                         "read so far are cached: run again with fewer --workers")
+    return error

@@ -9,7 +9,7 @@ import pytest
 from candidates.cache import OcrCache
 from candidates.ocr import FAST, OcrSettings, make_engine
 from candidates.parse import parse_boxes
-from candidates.run_ocr import CUDA_WORKERS, default_workers, ocr_images
+from candidates.run_ocr import CUDA_WORKERS, default_workers, ocr_images, worker_failure
 from candidates.runtimes import (
     RECOGNISERS,
     BucketedCudaModel,
@@ -17,6 +17,7 @@ from candidates.runtimes import (
     model_paths,
     recogniser_characters,
 )
+from dataset.errors import UserError
 from dataset.images import file_digest, load_rgb
 from tests.render import render_label
 
@@ -220,6 +221,19 @@ def test_cuda_runs_fewer_workers_than_cores(monkeypatch):
     monkeypatch.setattr("os.cpu_count", lambda: 16)
     assert default_workers(OcrSettings(device="cuda")) == CUDA_WORKERS < 16
     assert default_workers(OcrSettings(device="cpu")) == 16
+
+
+def test_gpu_out_of_memory_says_what_to_do_in_one_line():
+    # the error an OCR worker raised on an H100 (PP-OCRv6 recogniser, 8 workers, before its arenas were shrunk)
+    seen = RuntimeError("[ONNXRuntimeError] : 1 : FAIL : Non-zero status code returned while running Concat node. "
+                        "Name:'Concat.0' Status Message: /onnxruntime_src/onnxruntime/core/framework/bfc_arena.cc:360 "
+                        "void* onnxruntime::BFCArena::AllocateRawInternal(size_t, bool, onnxruntime::Stream*) Failed "
+                        "to allocate memory for requested buffer of size 235929600\n")
+    said = worker_failure(seen, workers=8, done=41)
+    assert isinstance(said, UserError) and "\n" not in str(said)
+    assert "8 workers" in str(said) and "41 images" in str(said) and "fewer --workers" in str(said)
+    other = ValueError("unknown recogniser 'x'")
+    assert worker_failure(other, workers=8, done=0) is other  # any other error is raised as it came
 
 
 def test_cuda_readings_have_a_cache_key_of_their_own():
