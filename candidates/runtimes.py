@@ -109,7 +109,7 @@ class OnnxRuntimeModel:
             # CUDA's or cuDNN's libraries are missing
             _warn_once(f"CUDA was asked for but ONNX Runtime runs {path.name} on the CPU: are CUDA 13's and "
                        "cuDNN 9's libraries on the loader's path?")
-        self.run_options = None
+        self.shrink_gpu_arena, self.run_options = shrink_gpu_arena, None
         if shrink_gpu_arena and "CUDAExecutionProvider" in self.session.get_providers():
             # only where CUDA runs: ONNX Runtime refuses a shrink list that names a device it lacks
             self.run_options = onnxruntime.RunOptions()
@@ -149,7 +149,8 @@ class BucketedCudaModel:
         padded = np.zeros(shape, batch.dtype)
         padded[tuple(slice(0, n) for n in batch.shape)] = batch
         if shape not in self.sessions:
-            self.sessions[shape] = OnnxRuntimeModel(self.path, self.threads, cuda=True)
+            self.sessions[shape] = OnnxRuntimeModel(self.path, self.threads, cuda=True,
+                                                    shrink_gpu_arena=self.part == "Rec")
         out = self.sessions[shape](padded)[0][: batch.shape[0]]
         if self.part == "Det":
             out = out[:, :, : batch.shape[2], : batch.shape[3]]
