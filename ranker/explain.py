@@ -50,9 +50,13 @@ def explain(image: Path, entity: str, group: str = "0", output: Path = Path("out
         ["share", "score"], ascending=False, na_position="last")
     chosen = int(tops["cand_pos"].iloc[0])
     threshold = model.meta["thresholds"].get(entity, 0.0)
-    answer = answers[0] or f"abstained (confidence {confidence[0]:.2f} < threshold {threshold:.2f})"
-    if chosen < 0 and answers[0]:
-        answer += f" (no candidate of an allowed unit: {fallback_answer(str(group), entity, image_boxes, model.priors)[1]})"
+    if chosen >= 0:
+        answer = answers[0] or f"abstained (confidence {confidence[0]:.2f} < threshold {threshold:.2f})"
+    else:  # no confidence to speak of: say why there is no candidate, and what answered instead
+        why = "no candidate of an allowed unit" if image_boxes else "OCR found no text"
+        source = (fallback_answer(str(group), entity, image_boxes, model.priors)[1] if model.meta["fallback"]
+                  else "this model does not fall back")
+        answer = f"{answers[0]} ({why}: {source})" if answers[0] else f"no answer ({why}: {source})"
 
     canvas = Image.fromarray(pixels)
     scale = max(1.0, MIN_SIDE / min(canvas.size))

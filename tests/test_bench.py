@@ -52,3 +52,8 @@ def test_bench_writes_results_report_and_figures(tmp_path):
     assert listing.startswith("answer: ") and "gram" in listing
     with Image.open(picture) as image:
         assert min(image.size) >= 1000  # an 8-pixel image is enlarged so labels stay legible
+    # a photo with no text, of a category train.csv never saw: no answer, and explain says why
+    Image.new("RGB", (300, 200), "white").save(tmp_path / "blank.png")
+    listing = explain(tmp_path / "blank.png", "item_weight", "999999", picture, model_dir=out / "model",
+                      cache_dir=tmp_path / "cache")
+    assert listing.startswith("answer: no answer (OCR found no text: ")  # and the fallback's word, if any
