@@ -69,6 +69,10 @@ def test_compiled_models_kept_on_disk_read_as_freshly_compiled_ones(rapid, tmp_p
     assert any((tmp_path / "compiled").iterdir())
     loaded = make_engine(OcrSettings(threads=2), tmp_path / "compiled").read(image)
     assert loaded and loaded == rapid.read(image)
+    # a damaged store (a disk filled mid-write, a copied cache) must not change a reading or stop the run
+    for blob in (tmp_path / "compiled").iterdir():
+        blob.write_bytes(b"not a compiled model")
+    assert make_engine(OcrSettings(threads=2), tmp_path / "compiled").read(image) == loaded
 
 
 def test_openvino_f32_reads_as_onnxruntime_does():
