@@ -11,6 +11,7 @@ import multiprocessing
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -164,6 +165,7 @@ def _read_todo(todo: list[tuple[Path, bool]], digests: dict[Path, str | None], r
                     except Exception as error:
                         # stop at once: else the pool reads every queued image before the error surfaces
                         pool.shutdown(wait=False, cancel_futures=True)
+                        bar.close()  # the message on a line of its own, not glued to the bar
                         raise worker_failure(error, workers, bar.n) from error
                     store(*read)
     bar.close()
@@ -174,9 +176,12 @@ _OUT_OF_MEMORY = ("failed to allocate memory", "out of memory", "resource alloca
 
 
 def worker_failure(error: Exception, workers: int, done: int) -> Exception:
-    """The error to raise when an OCR worker failed: one line and what to do where the GPU ran out of memory
-    (each worker holds its own models and buffers there), else the worker's own error."""
+    """The error to raise when an OCR worker failed: one line and what to do where memory ran out (each worker
+    holds its own models and buffers) or a worker was killed (the kernel's out-of-memory killer picks the
+    biggest), else the worker's own error."""
+    cached = f"the {done} images read so far are cached: run again with fewer --workers"
+    if isinstance(error, BrokenProcessPool):
+        return UserError(f"an OCR worker died ({workers} workers; killed for want of memory?); {cached}")
     if any(words in str(error).lower() for words in _OUT_OF_MEMORY):
-        return UserError(f"OCR ran out of memory with {workers} workers ({type(error).__name__}); the {done} images "
-                         "read so far are cached: run again with fewer --workers")
+        return UserError(f"OCR ran out of memory with {workers} workers ({type(error).__name__}); {cached}")
     return error

@@ -1,5 +1,6 @@
 """The real OCR engines on rendered and real images, the cache, and the runner's resume."""
 
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict
 from pathlib import Path
 
@@ -239,6 +240,9 @@ def test_gpu_out_of_memory_says_what_to_do_in_one_line():
     said = worker_failure(seen, workers=8, done=41)
     assert isinstance(said, UserError) and "\n" not in str(said)
     assert "8 workers" in str(said) and "41 images" in str(said) and "fewer --workers" in str(said)
+    # a worker killed outright (the kernel's out-of-memory killer) breaks the pool: the same advice
+    killed = worker_failure(BrokenProcessPool("A process in the process pool was terminated abruptly"), 2, 7)
+    assert isinstance(killed, UserError) and "died" in str(killed) and "7 images" in str(killed)
     other = ValueError("unknown recogniser 'x'")
     assert worker_failure(other, workers=8, done=0) is other  # any other error is raised as it came
 
