@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import subprocess
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -31,9 +32,11 @@ log = logging.getLogger(__name__)
 _engine = None
 _settings: OcrSettings | None = None
 _NO_SEGMENTS = np.zeros((0, 4), np.float32)
-# Each worker holds its own CUDA sessions. On an H100 (80 GB, 16 cores) 8 workers read the 600 dev photos
-# at 14.7 a second, and 12 or 16 ran the GPU out of memory (README, "GPU"): unasked, CUDA runs 8 at most.
+# Each worker holds its own CUDA sessions. On an H100 (80 GB, 16 cores) 8 workers read the 600 dev photos at
+# 9.0 a second and 16 at 10.2, from one run each (README, "GPU"): unasked, CUDA runs 8 at most, and fewer where
+# the GPU lacks CUDA_WORKER_MIB free for each (8 workers peaked at 28 GB together, 31 GB with a 1920 px detector)
 CUDA_WORKERS = 8
+CUDA_WORKER_MIB = 4096
 # images named one by one when missing or unreadable; past that they are counted in one line (a wrong --images
 # folder for the 130,787-row test file would otherwise print a warning per photo)
 NAMED_PROBLEMS = 10
@@ -59,9 +62,25 @@ def _read_one(path: str, read_text: bool) -> tuple[str, list[TextBox] | None, fl
 
 
 def default_workers(settings: OcrSettings) -> int:
-    """One per core; on CUDA no more than CUDA_WORKERS."""
+    """One per core; on CUDA no more than CUDA_WORKERS, nor than the GPU's free memory holds."""
     cores = os.cpu_count() or 1
-    return min(cores, CUDA_WORKERS) if uses_cuda(settings) else cores
+    return min(cores, cuda_workers(gpu_free_mib())) if uses_cuda(settings) else cores
+
+
+def cuda_workers(free_mib: int | None) -> int:
+    """CUDA_WORKERS, or fewer where the GPU has not CUDA_WORKER_MIB free for each (a 24 GB card: 6)."""
+    return CUDA_WORKERS if free_mib is None else max(1, min(CUDA_WORKERS, free_mib // CUDA_WORKER_MIB))
+
+
+def gpu_free_mib() -> int | None:
+    """Free memory of the GPU that CUDA counts first, as nvidia-smi reports it; None where it cannot be asked."""
+    first = os.environ.get("CUDA_VISIBLE_DEVICES", "0").split(",")[0].strip() or "0"
+    try:
+        out = subprocess.run(["nvidia-smi", "-i", first, "--query-gpu=memory.free", "--format=csv,noheader,nounits"],
+                             capture_output=True, text=True, timeout=10, check=True).stdout
+        return int(out.split()[0])
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError):
+        return None
 
 
 @dataclass

@@ -10,7 +10,14 @@ import pytest
 from candidates.cache import OcrCache
 from candidates.ocr import FAST, OcrSettings, make_engine
 from candidates.parse import parse_boxes
-from candidates.run_ocr import CUDA_WORKERS, default_workers, ocr_images, worker_failure
+from candidates.run_ocr import (
+    CUDA_WORKERS,
+    cuda_workers,
+    default_workers,
+    gpu_free_mib,
+    ocr_images,
+    worker_failure,
+)
 from candidates.runtimes import (
     RECOGNISERS,
     BucketedCudaModel,
@@ -245,6 +252,15 @@ def test_gpu_out_of_memory_says_what_to_do_in_one_line():
     assert isinstance(killed, UserError) and "died" in str(killed) and "7 images" in str(killed)
     other = ValueError("unknown recogniser 'x'")
     assert worker_failure(other, workers=8, done=0) is other  # any other error is raised as it came
+
+
+def test_cuda_workers_fit_the_gpus_free_memory():
+    # 8 workers peaked at 28 GB on an H100: a 24 GB card gets 6, a nearly full one still 1
+    assert cuda_workers(80_000) == CUDA_WORKERS == 8
+    assert cuda_workers(24_576) == 6 and cuda_workers(1_000) == 1
+    assert cuda_workers(None) == CUDA_WORKERS  # no nvidia-smi to ask
+    free = gpu_free_mib()  # here: None on a machine without an NVIDIA driver, else a real reading
+    assert free is None or free >= 0
 
 
 def test_cuda_readings_have_a_cache_key_of_their_own():
