@@ -15,7 +15,8 @@ UNIT_SURFACES: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
     (("milligram",), ("mg", "mgs", "milligram", "milligrams", "milligramme", "milligrammes")),
     (("microgram",), ("mcg", "µg", "μg", "ug", "microgram", "micrograms")),
     (("kilogram",), ("kg", "kgs", "kilo", "kilos", "kilogram", "kilograms", "kilogramme", "kgm")),
-    (("gram",), ("g", "gm", "gms", "gr", "grs", "gram", "grams", "gramm", "gramme", "grammes", "grm")),
+    # `400 GSM` (grams per square metre) is labelled `400 gram`: 5 rows of the text corpus, 1 dev photo
+    (("gram",), ("g", "gm", "gms", "gr", "grs", "gram", "grams", "gramm", "gramme", "grammes", "grm", "gsm")),
     (("ounce", "fluid ounce"), ("oz", "ozs", "oz.", "ounce", "ounces")),
     (("fluid ounce",), ("fl oz", "fl. oz", "fl.oz", "fl. oz.", "fl.oz.", "floz", "oz fl", "fl ounce",
                         "fluid ounce", "fluid ounces", "fl.ounce")),

@@ -39,7 +39,7 @@ DIMENSION = re.compile(rf"{_LEFT}{_DIM_ITEM_SRC}(?:\s*[xX×\*]\s*{_DIM_ITEM_SRC}
 # (pattern, replacement): OCR confusions, applied only next to digits or units
 CONFUSIONS: list[tuple[re.Pattern, str]] = [
     (re.compile(r"(?<=\d)[Oo](?=[\dOo]*\d)"), "0"),  # 5O0 → 500
-    (re.compile(r"(?<=\d)[Oo](?=[Oo]*\s?(?:g|gm|gms|kg|mg|ml|mL|G|GM|KG|MG|ML|W|V|cm|mm|CM|MM)\b)"), "0"),  # 1OO g
+    (re.compile(r"(?<=\d)[Oo](?=[Oo]*\s?(?:g|gm|gms|gsm|kg|mg|ml|mL|G|GM|GSM|KG|MG|ML|W|V|cm|mm|CM|MM)\b)"), "0"),  # 1OO g
     (re.compile(r"(?<![A-Za-z\d])[Oo](?=[.,]\d)"), "0"),  # O.5 kg
     (re.compile(r"(?<=\d[.,])[Oo](?=\s?[a-zA-Z\"'])"), "0"),  # 8.Ocm → 8.0cm
     (re.compile(r"(?<=\d[.,])S(?=\s?[a-zA-Z\"'])"), "5"),  # 9.Scm → 9.5cm

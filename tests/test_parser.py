@@ -43,6 +43,9 @@ def kinds(text):
         ("SONGMICS 250k9 Maee", {(250.0, "kilogram")}),
         ("Height Zcm Weight 18.8Ogm Width 9cm", {(18.8, "gram"), (9.0, "centimetre")}),
         ("Ayurvedic Product 10Ogms", {(100.0, "gram")}),
+        ("OURS Strongest 2OOGSM thick PE material", {(200.0, "gram")}),  # grams per square metre, labelled gram
+        ("400 GSM COTTON SUPER ABSORBENT", {(400.0, "gram")}),
+        ("ROLLSHADE 22OGSM PERMEABLE FABRIC", {(220.0, "gram")}),
         ("K9 dog food 15kg", {(15.0, "kilogram")}),  # a K9 with no number before it stays a name
         ('5 1/2"', {(5.5, "inch")}),
         ("1/2 in", {(0.5, "inch")}),
