@@ -272,28 +272,6 @@ def test_parameters_are_picked_on_other_fold_splits(trained, monkeypatch):
     assert params == RankerParams(**incumbent) and tuning["finalists"][2]["shipped"]
 
 
-def test_finalists_are_scored_with_the_text_rows_dimension_ranker(trained, monkeypatch):
-    # as they ship: the finalists' round hands the text rows to every out-of-fold scoring (the study does not)
-    from ranker import pipeline
-
-    root, report = trained
-    rows, table = report["oof"]["rows"], report["oof"]["table"]
-    features = json.loads((root / "model" / "meta.json").read_text())["features"]
-    text = table.iloc[:0]  # a text table with no rows: the scores stay the photos ranker's, the wiring shows
-    handed = []
-
-    def recording(*args, **kwargs):
-        handed.append(args[4] if len(args) > 4 else kwargs.get("text"))
-        return real(*args, **kwargs)
-
-    real = pipeline._oof_scores
-    monkeypatch.setattr(pipeline, "_oof_scores", recording)
-    pipeline.tune_ranker(table, image_folds(rows["image_name"], k=5), features, len(rows),
-                         rows_with_a_right_candidate(table, len(rows)), 1, 60, None, rows["image_name"], text=text)
-    assert handed[0] is None  # the study's trial
-    assert len(handed) == 1 + len(pipeline.SELECTION_SEEDS) and all(t is text for t in handed[1:])
-
-
 def test_a_resumed_study_scores_a_new_warm_start(trained, tmp_path):
     # the study already holds its trials; the current model's parameters, new to it, still get their
     # tuning-split score rather than reaching the final round with none (NaN in the bench's table)
