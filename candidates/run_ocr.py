@@ -152,10 +152,14 @@ def _read_todo(todo: list[tuple[Path, bool]], digests: dict[Path, str | None], r
     bar = tqdm(total=len(todo), desc=f"OCR ({settings.engine})" if reading else "drawn lines", unit="img",
                disable=not progress)
 
+    done = 0  # images stored, for an error's message: a disabled bar counts nothing
+
     def store(name: str, boxes: list[TextBox] | None, seconds: float, segments: np.ndarray | str) -> None:
+        nonlocal done
         path = Path(name)
         digest = digests[path]
         bar.update()
+        done += 1
         if isinstance(segments, str):
             # not cached: a file that does not decode is named again next run, for a few ms of work
             unread(path, segments)
@@ -171,7 +175,12 @@ def _read_todo(todo: list[tuple[Path, bool]], digests: dict[Path, str | None], r
         if workers == 1:
             _init_worker(settings, reading > 0, compiled_dir)
             for path, read_text in todo:
-                store(*_read_one(str(path), read_text))
+                try:
+                    read = _read_one(str(path), read_text)
+                except Exception as error:
+                    bar.close()
+                    raise worker_failure(error, workers, done) from error
+                store(*read)
         else:
             # forkserver, not fork: this process may already run OpenCV's or OpenVINO's thread pools (one-worker
             # reads, line finding), and a forked child that inherits them half-made hangs on its first call
@@ -185,7 +194,7 @@ def _read_todo(todo: list[tuple[Path, bool]], digests: dict[Path, str | None], r
                         # stop at once: else the pool reads every queued image before the error surfaces
                         pool.shutdown(wait=False, cancel_futures=True)
                         bar.close()  # the message on a line of its own, not glued to the bar
-                        raise worker_failure(error, workers, bar.n) from error
+                        raise worker_failure(error, workers, done) from error
                     store(*read)
     bar.close()
 
@@ -198,9 +207,13 @@ def worker_failure(error: Exception, workers: int, done: int) -> Exception:
     """The error to raise when an OCR worker failed: one line and what to do where memory ran out (each worker
     holds its own models and buffers) or a worker was killed (the kernel's out-of-memory killer picks the
     biggest), else the worker's own error."""
-    cached = f"the {done} images read so far are cached: run again with fewer --workers"
+    cached = f"the {done} images read so far are cached"
     if isinstance(error, BrokenProcessPool):
-        return UserError(f"an OCR worker died ({workers} workers; killed for want of memory?); {cached}")
+        return UserError(f"an OCR worker died ({workers} workers; killed for want of memory?); {cached}: "
+                         "run again with fewer --workers")
     if any(words in str(error).lower() for words in _OUT_OF_MEMORY):
-        return UserError(f"OCR ran out of memory with {workers} workers ({type(error).__name__}); {cached}")
+        if workers == 1:  # fewer workers cannot help: one image's models and buffers do not fit
+            return UserError(f"OCR ran out of memory reading one image at a time ({type(error).__name__}); {cached}")
+        return UserError(f"OCR ran out of memory with {workers} workers ({type(error).__name__}); {cached}: "
+                         "run again with fewer --workers")
     return error

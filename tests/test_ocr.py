@@ -252,6 +252,28 @@ def test_gpu_out_of_memory_says_what_to_do_in_one_line():
     assert isinstance(killed, UserError) and "died" in str(killed) and "7 images" in str(killed)
     other = ValueError("unknown recogniser 'x'")
     assert worker_failure(other, workers=8, done=0) is other  # any other error is raised as it came
+    alone = worker_failure(seen, workers=1, done=3)  # one worker: no advice to use fewer
+    assert isinstance(alone, UserError) and "one image at a time" in str(alone) and "--workers" not in str(alone)
+
+
+def test_a_single_worker_out_of_memory_ends_in_one_line_and_keeps_what_it_read(tmp_path, monkeypatch):
+    from candidates import run_ocr
+
+    images = [render_label(tmp_path / f"m{i}.jpg", [f"{200 + i} g"], size=(320, 100)) for i in range(2)]
+    cache = OcrCache(tmp_path / "cache", shipped_dir=None)
+    settings = OcrSettings(threads=1)
+    real = run_ocr._read_one
+
+    def second_runs_out(path, read_text):
+        if path == str(images[1]):
+            raise RuntimeError("Failed to allocate memory for requested buffer of size 235929600")
+        return real(path, read_text)
+
+    monkeypatch.setattr(run_ocr, "_read_one", second_runs_out)
+    with pytest.raises(UserError, match="out of memory reading one image at a time .* 1 images read so far"):
+        ocr_images(images, settings, cache, workers=1, progress=False)
+    assert cache.get(file_digest(images[0]), settings.fingerprint()) is not None
+    assert cache.get(file_digest(images[1]), settings.fingerprint()) is None
 
 
 def test_cuda_workers_fit_the_gpus_free_memory():
