@@ -13,6 +13,8 @@ import math
 import re
 import unicodedata
 
+import numpy as np
+
 from candidates import lexicon
 from candidates.records import Candidate, TextBox
 
@@ -215,23 +217,25 @@ def parse_text(text: str, boxes: tuple[int, ...] = (0,)) -> list[Candidate]:
 
 
 def _neighbours(boxes: list[TextBox]) -> list[tuple[int, int]]:
-    """Pairs (a, b) where b continues a: to its right on the same line, or just below it."""
-    pairs = []
-    for i, a in enumerate(boxes):
-        for j, b in enumerate(boxes):
-            if i == j:
-                continue
-            h = max(min(a.text_height, b.text_height), 1.0)
-            same_line = (
-                min(a.bottom, b.bottom) - max(a.top, b.top) > 0.5 * h and 0 <= b.left - a.right < 2.0 * h
-            )
-            below = (  # boxes of stacked lines may overlap by a few pixels
-                -0.25 * h <= b.top - a.bottom < 1.0 * h
-                and min(a.right, b.right) - max(a.left, b.left) > 0.3 * min(a.width, b.width)
-            )
-            if same_line or below:
-                pairs.append((i, j))
-    return pairs
+    """Pairs (a, b) where b continues a: to its right on the same line, or just below it.
+
+    Every pair of an image's boxes is tested, so the tests run on arrays: box by box in Python they took
+    most of the time `predict` spends after OCR (a photo holds 17 boxes on average and up to a few hundred).
+    """
+    if len(boxes) < 2:
+        return []
+    left, right, top, bottom, width = (np.array([getattr(b, side) for b in boxes])[:, None]
+                                       for side in ("left", "right", "top", "bottom", "width"))
+    text_height = np.array([b.text_height for b in boxes])[:, None]
+    # rows are a, columns b
+    h = np.maximum(np.minimum(text_height, text_height.T), 1.0)
+    same_line = ((np.minimum(bottom, bottom.T) - np.maximum(top, top.T) > 0.5 * h)
+                 & (0 <= left.T - right) & (left.T - right < 2.0 * h))
+    below = ((-0.25 * h <= top.T - bottom) & (top.T - bottom < 1.0 * h)  # stacked lines may overlap a little
+             & (np.minimum(right, right.T) - np.maximum(left, left.T) > 0.3 * np.minimum(width, width.T)))
+    pairs = same_line | below
+    np.fill_diagonal(pairs, False)
+    return [(int(i), int(j)) for i, j in zip(*np.nonzero(pairs))]
 
 
 def link_equivalents(candidates: list[Candidate]) -> None:

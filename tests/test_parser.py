@@ -134,6 +134,18 @@ def test_number_and_unit_in_neighbouring_boxes():
     assert [(c.value, c.unit) for c in stacked] == [(300.0, "kilogram")]
 
 
+def test_neighbouring_boxes_are_the_next_on_the_line_or_the_line_below():
+    from candidates.parse import _neighbours
+
+    boxes = [box("Net Wt", 10, 10, 100, 30), box("250", 10, 60, 60, 30), box("grams", 80, 60, 100, 30),
+             box("far", 400, 60, 60, 30), box("tall", 600, 0, 30, 200), box("", 600, 205, 30, 40)]
+    # 1 is below 0, and 2 follows 1 on its line; 2 shares too little of 0's width (30 of 100 px) to be below
+    # it, and 3 is too far right of 2; 4 is turned text whose letters are 30 px high (its width), so 5 sits
+    # just below it; never a box with itself, nor a pair backwards
+    assert _neighbours(boxes) == [(0, 1), (1, 2), (4, 5)]
+    assert _neighbours(boxes[:1]) == [] and _neighbours([]) == []
+
+
 def test_same_quantity_in_two_units_is_linked():
     candidates = parse_text("Net Wt 500g / 17.6 oz")
     from candidates.parse import link_equivalents
