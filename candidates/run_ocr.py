@@ -152,18 +152,18 @@ def _read_todo(todo: list[tuple[Path, bool]], digests: dict[Path, str | None], r
     bar = tqdm(total=len(todo), desc=f"OCR ({settings.engine})" if reading else "drawn lines", unit="img",
                disable=not progress)
 
-    done = 0  # images stored, for an error's message: a disabled bar counts nothing
+    done = 0  # images cached, for an error's message: a disabled bar counts nothing, and counts unread files
 
     def store(name: str, boxes: list[TextBox] | None, seconds: float, segments: np.ndarray | str) -> None:
         nonlocal done
         path = Path(name)
         digest = digests[path]
         bar.update()
-        done += 1
         if isinstance(segments, str):
             # not cached: a file that does not decode is named again next run, for a few ms of work
             unread(path, segments)
             return
+        done += 1
         cache.put_segments(digest, lines_key, segments)
         if boxes is None:
             results[path].segments = segments

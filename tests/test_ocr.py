@@ -260,6 +260,8 @@ def test_a_single_worker_out_of_memory_ends_in_one_line_and_keeps_what_it_read(t
     from candidates import run_ocr
 
     images = [render_label(tmp_path / f"m{i}.jpg", [f"{200 + i} g"], size=(320, 100)) for i in range(2)]
+    corrupt = tmp_path / "corrupt.jpg"
+    corrupt.write_bytes(b"not a jpeg")
     cache = OcrCache(tmp_path / "cache", shipped_dir=None)
     settings = OcrSettings(threads=1)
     real = run_ocr._read_one
@@ -270,8 +272,9 @@ def test_a_single_worker_out_of_memory_ends_in_one_line_and_keeps_what_it_read(t
         return real(path, read_text)
 
     monkeypatch.setattr(run_ocr, "_read_one", second_runs_out)
+    # the photo that does not decode is not cached, so not counted
     with pytest.raises(UserError, match="out of memory reading one image at a time .* 1 images read so far"):
-        ocr_images(images, settings, cache, workers=1, progress=False)
+        ocr_images([corrupt, *images], settings, cache, workers=1, progress=False)
     assert cache.get(file_digest(images[0]), settings.fingerprint()) is not None
     assert cache.get(file_digest(images[1]), settings.fingerprint()) is None
 
