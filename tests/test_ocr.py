@@ -22,6 +22,7 @@ from candidates.runtimes import (
     RECOGNISERS,
     BucketedCudaModel,
     OnnxRuntimeModel,
+    OpenVinoModel,
     model_paths,
     recogniser_characters,
 )
@@ -81,6 +82,32 @@ def test_compiled_models_kept_on_disk_read_as_freshly_compiled_ones(rapid, tmp_p
     for blob in (tmp_path / "compiled").iterdir():
         blob.write_bytes(b"not a compiled model")
     assert make_engine(OcrSettings(threads=2), tmp_path / "compiled").read(image) == loaded
+
+
+def test_a_compiled_model_store_that_fails_compiles_afresh(tmp_path, monkeypatch, caplog):
+    # OpenVINO repairs a damaged blob itself (above); one that cannot use its store at all (a read-only or
+    # full disk) raises, and the worker must then compile without the store rather than stop
+    import openvino
+
+    import candidates.runtimes
+
+    real = openvino.Core.compile_model
+    with_store = set()
+
+    def refuse_with_store(core, *args, **kwargs):
+        if id(core) in with_store:
+            raise RuntimeError("cannot write the model cache")
+        return real(core, *args, **kwargs)
+
+    real_set = openvino.Core.set_property
+    monkeypatch.setattr(openvino.Core, "set_property",
+                        lambda core, properties: (with_store.add(id(core)), real_set(core, properties))[1])
+    monkeypatch.setattr(openvino.Core, "compile_model", refuse_with_store)
+    candidates.runtimes._warn_once.cache_clear()
+    path, batch = model_paths("ppocrv4")["Cls"], np.zeros((2, 3, 48, 192), np.float32)
+    model = OpenVinoModel(path, 1, "f32", compiled_dir=tmp_path / "compiled")
+    assert "compiling afresh" in caplog.text
+    np.testing.assert_allclose(model(batch)[0], OnnxRuntimeModel(path, 1, cuda=False)(batch)[0], atol=1e-4)
 
 
 def test_openvino_f32_reads_as_onnxruntime_does():
