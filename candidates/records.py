@@ -4,41 +4,45 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 
 
 @dataclass(frozen=True)
 class TextBox:
-    """One OCR reading: the quadrilateral (4 (x, y) points, clockwise from top-left), text, confidence."""
+    """One OCR reading: the quadrilateral (4 (x, y) points, clockwise from top-left), text, confidence.
+
+    Its geometry is computed once: the parser and the features ask for it hundreds of times per box.
+    """
 
     text: str
     points: tuple[tuple[float, float], ...]
     confidence: float
 
-    @property
+    @cached_property
     def left(self) -> float:
         return min(p[0] for p in self.points)
 
-    @property
+    @cached_property
     def right(self) -> float:
         return max(p[0] for p in self.points)
 
-    @property
+    @cached_property
     def top(self) -> float:
         return min(p[1] for p in self.points)
 
-    @property
+    @cached_property
     def bottom(self) -> float:
         return max(p[1] for p in self.points)
 
-    @property
+    @cached_property
     def width(self) -> float:
         return self.right - self.left
 
-    @property
+    @cached_property
     def height(self) -> float:
         return self.bottom - self.top
 
-    @property
+    @cached_property
     def angle(self) -> float:
         """Reading angle in degrees: the top edge's slope, or ±90 for a tall box holding a line of text."""
         (x0, y0), (x1, y1) = self.points[0], self.points[1]
@@ -47,7 +51,7 @@ class TextBox:
             return 90.0
         return slope
 
-    @property
+    @cached_property
     def text_height(self) -> float:
         """Height of the letters: the box's short side for rotated text."""
         return self.width if abs(self.angle) >= 45 else self.height
