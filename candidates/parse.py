@@ -224,9 +224,9 @@ def _neighbours(boxes: list[TextBox]) -> list[tuple[int, int]]:
     """
     if len(boxes) < 2:
         return []
-    left, right, top, bottom, width = (np.array([getattr(b, side) for b in boxes])[:, None]
-                                       for side in ("left", "right", "top", "bottom", "width"))
-    text_height = np.array([b.text_height for b in boxes])[:, None]
+    left, right, top, bottom, width, text_height = (
+        np.array([getattr(b, name) for b in boxes])[:, None]
+        for name in ("left", "right", "top", "bottom", "width", "text_height"))
     # rows are a, columns b
     h = np.maximum(np.minimum(text_height, text_height.T), 1.0)
     same_line = ((np.minimum(bottom, bottom.T) - np.maximum(top, top.T) > 0.5 * h)

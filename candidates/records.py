@@ -11,7 +11,7 @@ from functools import cached_property
 class TextBox:
     """One OCR reading: the quadrilateral (4 (x, y) points, clockwise from top-left), text, confidence.
 
-    Its geometry is computed once: the parser and the features ask for it hundreds of times per box.
+    Its geometry is computed once: the parser and the features ask for it dozens of times per box.
     """
 
     text: str

@@ -100,8 +100,12 @@ def test_a_compiled_model_store_that_fails_compiles_afresh(tmp_path, monkeypatch
         return real(core, *args, **kwargs)
 
     real_set = openvino.Core.set_property
-    monkeypatch.setattr(openvino.Core, "set_property",
-                        lambda core, properties: (with_store.add(id(core)), real_set(core, properties))[1])
+
+    def remember_store(core, properties):
+        with_store.add(id(core))
+        return real_set(core, properties)
+
+    monkeypatch.setattr(openvino.Core, "set_property", remember_store)
     monkeypatch.setattr(openvino.Core, "compile_model", refuse_with_store)
     candidates.runtimes._warn_once.cache_clear()
     path, batch = model_paths("ppocrv4")["Cls"], np.zeros((2, 3, 48, 192), np.float32)
