@@ -315,8 +315,26 @@ def test_cuda_workers_fit_the_gpus_free_memory():
     assert cuda_workers(80_000) == CUDA_WORKERS == 8
     assert cuda_workers(24_576) == 6 and cuda_workers(1_000) == 1
     assert cuda_workers(None) == CUDA_WORKERS  # no nvidia-smi to ask
-    free = gpu_free_mib()  # here: None on a machine without an NVIDIA driver, else a real reading
-    assert free is None or free >= 0
+
+
+def test_gpu_free_memory_is_read_from_nvidia_smi_for_the_first_visible_gpu(tmp_path, monkeypatch):
+    # a stand-in nvidia-smi on PATH: it notes its arguments and prints what the real one prints
+    tool = tmp_path / "nvidia-smi"
+    tool.write_text(f'#!/bin/sh\necho "$@" > {tmp_path}/args\nprintf "$REPLY"\nexit "$STATUS"\n')
+    tool.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3,1")
+    monkeypatch.setenv("REPLY", "40960\\n")
+    monkeypatch.setenv("STATUS", "0")
+    assert gpu_free_mib() == 40960
+    assert (tmp_path / "args").read_text().split()[:2] == ["-i", "3"]  # the GPU that CUDA counts first
+    monkeypatch.setenv("REPLY", "[N/A]\\n")  # what it prints where the driver cannot say
+    assert gpu_free_mib() is None
+    monkeypatch.setenv("REPLY", "")
+    monkeypatch.setenv("STATUS", "9")  # no devices found, or no driver loaded
+    assert gpu_free_mib() is None
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no nvidia-smi at all
+    assert gpu_free_mib() is None
 
 
 def test_cuda_readings_have_a_cache_key_of_their_own():
