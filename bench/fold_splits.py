@@ -45,7 +45,7 @@ def fold_splits(labels: Path, images: Path, model_dir: Path, splits: int, text_c
     params = RankerParams(**meta["params"])
     features = ranker_features(data.table_features, meta["objective"])
     per_split = scores_on_fresh_splits(data.table, data.rows, data.priors, meta["fallback"], features, params,
-                                       seeds=range(1, splits + 1), text=data.text, boxes=data.boxes)
+                                       seeds=range(1, splits + 1), text=data.text, boxes=data.boxes, words=data.words)
     return {"model": str(model_dir), "params": meta["params"], "rows": len(data.rows), "text_rows": data.text_rows,
             "splits": per_split,
             "mean": split_means(per_split)}

@@ -209,9 +209,13 @@ def without_gaps(features: list[str]) -> list[str]:
 def build_table(
     rows: pd.DataFrame, boxes_by_image: dict[str, list[TextBox]], priors: Priors, vocabulary: list[str],
     candidates_by_image: dict[str, list[Candidate]] | None = None, segments: dict[str, np.ndarray] | None = None,
-    context_words: ContextWords | None = None,
+    context_words: ContextWords | None = None, line_words: list[tuple[set[str], set[str]]] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, list[Candidate]]]:
-    """Features for every (row, candidate); `row_pos` ties each line to its input row, `label` to its truth."""
+    """Features for every (row, candidate); `row_pos` ties each line to its input row, `label` to its truth.
+
+    `line_words`: a list that receives each line's context words (own, near), in line order, so that another
+    vocabulary's word columns can be laid over the table later (`features.fold_words`).
+    """
     candidates_by_image = dict(candidates_by_image or {})
     records = []
     for row_pos, row in enumerate(rows.to_dict("records")):
@@ -221,13 +225,16 @@ def build_table(
             candidates_by_image[name] = parse_boxes(boxes)
         candidates = candidates_by_image[name]
         truth = parse_label(row.get("entity_value", "")) if "entity_value" in row else None
+        words_of = context_words or _box_context(boxes)
         for cand_pos, (c, feats) in enumerate(
             zip(candidates, candidate_features(row, boxes, candidates, priors, vocabulary,
-                                               segments=(segments or {}).get(name), context_words=context_words))
+                                               segments=(segments or {}).get(name), context_words=words_of))
         ):
             feats |= {"row_pos": row_pos, "cand_pos": cand_pos, "box_index": c.boxes[0], "value": c.value, "unit_name": c.unit,
                       "label": int(truth is not None and truth.matches(c.value, c.unit))}
             records.append(feats)
+            if line_words is not None:
+                line_words.append(words_of(c))
     columns = feature_names(vocabulary) + ["row_pos", "cand_pos", "box_index", "value", "unit_name", "label"]
     table = pd.DataFrame.from_records(records, columns=columns)
     _add_relative(table)

@@ -43,13 +43,15 @@ def _flat_context(candidate: Candidate) -> tuple[set[str], set[str]]:
             set(words(_around(candidate.source, start, end, *NEAR_WORDS))))
 
 
-def text_table(corpus: pd.DataFrame, priors: Priors, vocabulary: list[str], row_offset: int = 0) -> pd.DataFrame:
-    """The feature table of `features.build` for text rows; `row_pos` starts at `row_offset`."""
+def text_table(corpus: pd.DataFrame, priors: Priors, vocabulary: list[str], row_offset: int = 0,
+               line_words: list[tuple[set[str], set[str]]] | None = None) -> pd.DataFrame:
+    """The feature table of `features.build` for text rows; `row_pos` starts at `row_offset`; `line_words` as there."""
     names = [f"text-{i}" for i in range(len(corpus))]  # one pseudo image per row: a photo may carry two rows
     rows = corpus.assign(image_name=names)
     boxes = {n: [TextBox(text, _FLAT_BOX, 1.0)] for n, text in zip(names, corpus["ocr_text"])}
     candidates = {n: parse_boxes(b) for n, b in boxes.items()}
-    table, _ = build_table(rows, boxes, priors, vocabulary, candidates, context_words=_flat_context)
+    table, _ = build_table(rows, boxes, priors, vocabulary, candidates, context_words=_flat_context,
+                           line_words=line_words)
     table[NEEDS_BOXES] = np.nan
     table["row_pos"] += row_offset
     return table

@@ -135,7 +135,7 @@ def run_bench(labels: Path | None = None, images: Path | None = None, out: Path 
     fresh_by_seed = {
         model_seed: scores_on_fresh_splits(table, rows, model.priors, report["fallback"], model.features,
                                            RankerParams(**{**report["params"], "seed": model_seed}), k_folds=k_folds,
-                                           text=oof["text_table"], boxes=boxes)
+                                           text=oof["text_table"], boxes=boxes, words=oof["words"])
         for model_seed in (report["params"]["seed"], *OTHER_MODEL_SEEDS)}
     fresh = fresh_by_seed[report["params"]["seed"]]
     by_seed = [{"seed": model_seed, **split_means(fresh_by_seed[model_seed])} for model_seed in OTHER_MODEL_SEEDS]
@@ -144,7 +144,8 @@ def run_bench(labels: Path | None = None, images: Path | None = None, out: Path 
     losses = loss_counts(reasons)
     # the catalogue figures are those of the model `--objective precision` trains: without the rel_* gaps
     catalogue_tops, catalogue_conf = (
-        catalogue_confidence(table, rows, model.features, RankerParams(**report["params"]), oof["text_table"], k_folds)
+        catalogue_confidence(table, rows, model.features, RankerParams(**report["params"]), oof["text_table"], k_folds,
+                             oof["words"])
         if report["objective"] == "f1" else (oof["tops"], oof["confidence"]))
     precision_point, curve = _precision_operating_point(rows, catalogue_tops, catalogue_conf, 0.95, k_folds)
     operating = {"f1 objective": 0.0, "precision ≥ 0.95 (global)": precision_point["global_threshold"]}

@@ -40,6 +40,7 @@ from features.build import (
     without_gaps,
 )
 from features.context import learn_vocabulary
+from features.fold_words import FoldWords
 from features.priors import Priors, build_priors
 from features.text_rows import text_table
 from ranker.answers import answer_text, answers_for
@@ -121,14 +122,15 @@ def ranker_features(features: list[str], objective: str) -> list[str]:
 
 
 def catalogue_confidence(table: pd.DataFrame, rows: pd.DataFrame, features: list[str], params: RankerParams,
-                         text: pd.DataFrame | None, k_folds: int) -> tuple[pd.DataFrame, np.ndarray]:
+                         text: pd.DataFrame | None, k_folds: int,
+                         words: FoldWords | None = None) -> tuple[pd.DataFrame, np.ndarray]:
     """Out-of-fold chosen candidates and confidences of the main ranker the precision objective trains.
 
     For the bench's catalogue figures beside an f1 model: the same parameters, without the gaps.
     """
     folds = image_folds(rows["image_name"], k=k_folds)
-    tops = top_candidates(table, _oof_scores(table, folds, ranker_features(features, "precision"), params, text),
-                          len(rows))
+    tops = top_candidates(table, _oof_scores(table, folds, ranker_features(features, "precision"), params, text,
+                                             words=words), len(rows))
     return tops, out_of_fold_confidence(tops, folds)
 
 
@@ -166,20 +168,26 @@ def _blended_scores(ranker, dimension_ranker, table: pd.DataFrame, features: lis
 
 
 def _oof_scores(table: pd.DataFrame, folds_by_row: np.ndarray, features: list[str], params: RankerParams,
-                text: pd.DataFrame | None = None, seeds: int = ENSEMBLE_SIZE) -> np.ndarray:
+                text: pd.DataFrame | None = None, seeds: int = ENSEMBLE_SIZE,
+                words: FoldWords | None = None) -> np.ndarray:
     """Out-of-fold scores; with `text`, dimension rows are scored by a ranker that also learned from it.
 
     `seeds`: rankers averaged, as shipped; the parameter search runs one (a fourth of the time).
+    `words`: each fold learns its context vocabulary from its training rows alone (`features.fold_words`);
+    without it every fold uses the table's word columns as they are.
     """
     scores = np.zeros(len(table))
     row_fold = folds_by_row[table["row_pos"].to_numpy()]
     dimensions = dimension_rows(table)
     for fold in np.unique(folds_by_row):
         held = row_fold == fold
-        booster = fit_main_ranker(table[~held], features, params, seeds)
-        dimension_booster = (fit_dimension_ranker(table[~held], text, features, params, seeds)
-                             if text is not None and (held & dimensions).any() else None)
-        scores[held] = score_candidates(booster, dimension_booster, table[held], features)
+        fold_table, fold_text, fold_features = (
+            words.for_fold(table, text, features, folds_by_row != fold) if words is not None
+            else (table, text, features))
+        booster = fit_main_ranker(fold_table[~held], fold_features, params, seeds)
+        dimension_booster = (fit_dimension_ranker(fold_table[~held], fold_text, fold_features, params, seeds)
+                             if fold_text is not None and (held & dimensions).any() else None)
+        scores[held] = score_candidates(booster, dimension_booster, fold_table[held], fold_features)
     return scores
 
 
@@ -209,8 +217,8 @@ def split_means(splits: list[dict]) -> dict:
 
 def scores_on_fresh_splits(table: pd.DataFrame, rows: pd.DataFrame, priors: Priors, fallback: bool,
                            features: list[str], params: RankerParams, seeds: range = FRESH_SEEDS, k_folds: int = 5,
-                           text: pd.DataFrame | None = None,
-                           boxes: dict[str, list[TextBox]] | None = None) -> list[dict]:
+                           text: pd.DataFrame | None = None, boxes: dict[str, list[TextBox]] | None = None,
+                           words: FoldWords | None = None) -> list[dict]:
     """Top-1 accuracy and F1 (every row answered) with the tuned parameters on fold splits they were not tuned on.
 
     The parameters were picked for the best out-of-fold top-1 on one split, so that split's figures are
@@ -222,7 +230,7 @@ def scores_on_fresh_splits(table: pd.DataFrame, rows: pd.DataFrame, priors: Prio
     out = []
     for seed in seeds:
         folds = image_folds(rows["image_name"], k=k_folds, seed=seed)
-        tops = top_candidates(table, _oof_scores(table, folds, features, params, text), n_rows)
+        tops = top_candidates(table, _oof_scores(table, folds, features, params, text, words=words), n_rows)
         answers = answers_for(rows, tops, np.ones(n_rows), {}, priors, fallback, boxes)
         scored = score_table(rows[["index", "entity_name", "entity_value"]],
                              pd.DataFrame({"index": rows["index"], "prediction": answers}))
@@ -236,7 +244,8 @@ def scores_on_fresh_splits(table: pd.DataFrame, rows: pd.DataFrame, priors: Prio
 
 
 def tune_ranker(table, folds, features, n_rows, has_positive, trials, budget_s, storage,
-                image_names: pd.Series, warm_start: dict | None = None) -> tuple[RankerParams, dict]:
+                image_names: pd.Series, warm_start: dict | None = None,
+                words: FoldWords | None = None) -> tuple[RankerParams, dict]:
     """Optuna over the ranker's parameters for out-of-fold top-1 accuracy, within a time budget; the study's
     best few are then re-scored on other fold splits (`pick_on_other_splits`).
 
@@ -258,7 +267,7 @@ def tune_ranker(table, folds, features, n_rows, has_positive, trials, budget_s, 
             feature_fraction=trial.suggest_float("feature_fraction", 0.4, 1.0),
             lambda_l2=trial.suggest_float("lambda_l2", 1e-3, 30.0, log=True),
         )
-        tops = top_candidates(table, _oof_scores(table, folds, features, params, seeds=1), n_rows)
+        tops = top_candidates(table, _oof_scores(table, folds, features, params, seeds=1, words=words), n_rows)
         return _top1_accuracy(tops, has_positive)
 
     done = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
@@ -268,7 +277,7 @@ def tune_ranker(table, folds, features, n_rows, has_positive, trials, budget_s, 
     if (to_run := max(trials - done, waiting)) > 0:
         study.optimize(objective, n_trials=to_run, timeout=budget_s, show_progress_bar=True)
     return pick_on_other_splits(study, table, features, n_rows, has_positive, image_names, int(folds.max()) + 1,
-                                incumbent=warm_start)
+                                incumbent=warm_start, words=words)
 
 
 def _searched(params: dict) -> RankerParams:
@@ -278,7 +287,7 @@ def _searched(params: dict) -> RankerParams:
 
 def pick_on_other_splits(study: optuna.Study, table: pd.DataFrame, features: list[str], n_rows: int,
                          has_positive: np.ndarray, image_names: pd.Series, k_folds: int,
-                         incumbent: dict | None = None) -> tuple[RankerParams, dict]:
+                         incumbent: dict | None = None, words: FoldWords | None = None) -> tuple[RankerParams, dict]:
     """The study's best FINALISTS parameter sets, re-scored by mean top-1 on SELECTION_SEEDS fold splits.
 
     With about 600 rows one split's top-1 moves by a few rows, so the best of 60 trials on the tuning split
@@ -305,7 +314,8 @@ def pick_on_other_splits(study: optuna.Study, table: pd.DataFrame, features: lis
     splits = [image_folds(image_names, k=k_folds, seed=seed) for seed in SELECTION_SEEDS]
     scored = []
     for params, tuned in finalists:
-        top1 = [_top1_accuracy(top_candidates(table, _oof_scores(table, f, features, params), n_rows), has_positive)
+        top1 = [_top1_accuracy(top_candidates(table, _oof_scores(table, f, features, params, words=words), n_rows),
+                               has_positive)
                 for f in splits]
         scored.append({"params": asdict(params), "tuned_top1": round(tuned, 4),
                        "selection_top1": round(float(np.mean(top1)), 4)})
@@ -333,6 +343,7 @@ class TrainingData:
     table: pd.DataFrame
     text: pd.DataFrame | None
     text_rows: int  # labelled rows of the text corpus (the text table holds only those with a candidate)
+    words: FoldWords  # the tables' line words: cross-validation relearns the vocabulary per fold
 
     @property
     def table_features(self) -> list[str]:
@@ -361,10 +372,13 @@ def training_data(labels_csv: Path, images_dir: Path, settings: OcrSettings, cac
 
     candidates = {name: parse_boxes(image_boxes) for name, image_boxes in boxes.items()}
     vocabulary = learn_vocabulary(context_sets(rows, boxes, candidates))
-    table, _ = build_table(rows, boxes, priors, vocabulary, candidates, segments)
+    photo_words, text_words = [], []
+    table, _ = build_table(rows, boxes, priors, vocabulary, candidates, segments, line_words=photo_words)
     text_rows = 0 if corpus is None else len(corpus)
-    text = text_table(corpus, priors, vocabulary, row_offset=len(rows)) if text_rows else None
-    return TrainingData(rows, boxes, segments, ocr_stats, priors, vocabulary, table, text, text_rows)
+    text = (text_table(corpus, priors, vocabulary, row_offset=len(rows), line_words=text_words) if text_rows
+            else None)
+    words = FoldWords(table, photo_words, text_words if text is not None else None)
+    return TrainingData(rows, boxes, segments, ocr_stats, priors, vocabulary, table, text, text_rows, words)
 
 
 def train(labels_csv: Path, images_dir: Path, model_dir: Path = DEFAULT_MODEL_DIR, objective: str = "f1",
@@ -397,15 +411,16 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path = DEFAULT_MODEL_DI
     # a study resumes only for the same training table (data, OCR, candidates, priors, features) and the same way
     # of picking the answer: old trials never score a table they were not run on
     table_key = str(pd.util.hash_pandas_object(table[["row_pos", "label", *features]], index=False).sum())
-    picking = f"value_mass:{VALUE_TEMPERATURE}"
+    picking = f"value_mass:{VALUE_TEMPERATURE}|fold_vocabulary"
     study_key = hashlib.sha1((_data_key(rows, settings) + "|".join(features) + table_key + picking).encode()
                              ).hexdigest()[:12]
     storage = f"sqlite:///{work_dir / ('study-' + study_key + '.sqlite3')}"
     params, tuning = tune_ranker(table, folds, features, n_rows, has_positive, trials, budget_s, storage,
-                                 rows["image_name"], warm_start=_current_params(current_model_dir or model_dir))
+                                 rows["image_name"], warm_start=_current_params(current_model_dir or model_dir),
+                                 words=data.words)
 
     # the parameters are tuned on the photos' rows alone; the dimension ranker borrows them
-    oof = _oof_scores(table, folds, features, params, text)
+    oof = _oof_scores(table, folds, features, params, text, words=data.words)
     tops = top_candidates(table, oof, n_rows)
     confidence = out_of_fold_confidence(tops, folds)
     entities = rows["entity_name"].to_numpy()
@@ -461,7 +476,7 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path = DEFAULT_MODEL_DI
     report["oof"] = {"tops": tops, "confidence": confidence, "answers": ranker_answers,
                      "baseline_answers": baseline_answers, "oracle_answers": oracle_answers, "table": table,
                      "rows": rows, "boxes": boxes, "segments": segments, "ocr_stats": ocr_stats,
-                     "text_table": text}
+                     "text_table": text, "words": data.words}
     cache.close()
     return report
 

@@ -225,6 +225,38 @@ def test_vocabulary_does_not_depend_on_the_order_contexts_come_in():
         assert learn_vocabulary(shuffled, size=10) == first
 
 
+def test_each_fold_learns_its_vocabulary_from_its_training_rows_alone():
+    from features.fold_words import FoldWords
+
+    # 20 rows of two candidates each, right then wrong; "secret" stands beside the right candidate of rows 0-9
+    # only, "often" beside every candidate: learned from all rows "secret" separates them, learned without rows
+    # 0-9 it was never seen, so a fold that holds those rows out must not have it
+    table = pd.DataFrame({"row_pos": np.repeat(np.arange(20), 2), "label": np.tile([1, 0], 20),
+                          "unit_allowed": 1.0, "word_secret": 0.0, "log_value": np.arange(40.0)})
+    words = [({"often", "secret"} if row < 10 and right else {"often"}, set()) for row in range(20) for right in (1, 0)]
+    fold = FoldWords(table, words)
+    every_row = np.ones(20, dtype=bool)
+    assert "secret" in fold.vocabulary(every_row)
+    training = np.arange(20) >= 10
+    assert "secret" not in fold.vocabulary(training)
+    laid, text, features = fold.for_fold(table, None, ["log_value", "word_secret"], training)
+    assert "word_secret" not in laid.columns and "word_secret" not in features and text is None
+    assert features[0] == "log_value" and laid["log_value"].equals(table["log_value"])
+    laid, _, features = fold.for_fold(table, None, ["log_value"], every_row)
+    assert laid["word_secret"].tolist() == [2.0, 0.0] * 10 + [0.0] * 20 and "word_secret" in features
+
+
+def test_fold_words_learned_from_every_row_are_the_shipped_vocabulary(trained):
+    # the words kept while the table was built give back the model's vocabulary and the table's own columns
+    root, report = trained
+    oof = report["oof"]
+    meta = json.loads((root / "model" / "meta.json").read_text())
+    every_row = np.ones(len(oof["rows"]), dtype=bool)
+    assert oof["words"].vocabulary(every_row) == meta["vocabulary"]
+    laid, _, features = oof["words"].for_fold(oof["table"], None, meta["features"], every_row)
+    assert features == meta["features"] and laid[features].equals(oof["table"][features])
+
+
 def test_precision_floor_is_never_a_cut_inside_a_run_of_equal_confidences():
     from ranker.thresholds import global_floor
 
