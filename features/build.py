@@ -254,19 +254,3 @@ def _add_relative(table: pd.DataFrame) -> None:
         best = value.where(allowed).groupby(table["row_pos"]).transform("max")
         table[f"rel_{name}"] = (value - best).where(allowed)
 
-
-def context_sets(rows: pd.DataFrame, boxes_by_image: dict[str, list[TextBox]],
-                 candidates_by_image: dict[str, list[Candidate]]) -> list[tuple[set[str], int]]:
-    """(words in and near the candidate's box, is it right) for every candidate: input to learn_vocabulary."""
-    out = []
-    for row in rows.to_dict("records"):
-        boxes = boxes_by_image.get(row["image_name"], [])
-        truth = parse_label(row["entity_value"])
-        for c in candidates_by_image.get(row["image_name"], []):
-            if c.unit not in allowed_units()[row["entity_name"]]:
-                continue
-            context = set(words(boxes[c.boxes[0]].text))
-            for j in nearest_boxes(boxes, c.boxes[0]):
-                context.update(words(boxes[j].text))
-            out.append((context, int(truth is not None and truth.matches(c.value, c.unit))))
-    return out

@@ -54,20 +54,26 @@ class FoldWords:
 
     def vocabulary(self, training_rows: np.ndarray) -> list[str]:
         """The vocabulary learned from these rows alone (`training_rows`: a mask over the photos' rows)."""
-        key = np.asarray(training_rows, dtype=bool).tobytes()
+        training_rows = np.asarray(training_rows, dtype=bool)
+        key = training_rows.tobytes()
         if key not in self._vocabularies:
             lines = np.flatnonzero(self._allowed & training_rows[self._row_pos])
             contexts = [(own | near, int(self._label[i])) for i in lines for own, near in [self._photo.words[i]]]
             self._vocabularies[key] = learn_vocabulary(contexts)
         return self._vocabularies[key]
 
+    def laid_over(self, table: pd.DataFrame, text: pd.DataFrame | None,
+                  vocabulary: list[str]) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+        """The table and text table with this vocabulary's word columns in place of theirs."""
+        if text is not None:
+            if self._text is None:
+                raise ValueError("a text table, but no line words were kept for it")
+            text = self._text.laid_over(text, vocabulary)
+        return self._photo.laid_over(table, vocabulary), text
+
     def for_fold(self, table: pd.DataFrame, text: pd.DataFrame | None, features: list[str],
                  training_rows: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame | None, list[str]]:
         """The table, text table and feature list with the word columns of the vocabulary these rows learn."""
         vocabulary = self.vocabulary(training_rows)
         features = [f for f in features if not f.startswith(WORD_PREFIX)] + [f"{WORD_PREFIX}{w}" for w in vocabulary]
-        if text is not None:
-            if self._text is None:
-                raise ValueError("a text table, but no line words were kept for it")
-            text = self._text.laid_over(text, vocabulary)
-        return self._photo.laid_over(table, vocabulary), text, features
+        return *self.laid_over(table, text, vocabulary), features

@@ -35,11 +35,9 @@ from dataset.units import entity_names
 from features.build import (
     CATEGORICAL,
     build_table,
-    context_sets,
     feature_names,
     without_gaps,
 )
-from features.context import learn_vocabulary
 from features.fold_words import FoldWords
 from features.priors import Priors, build_priors
 from features.text_rows import text_table
@@ -371,13 +369,15 @@ def training_data(labels_csv: Path, images_dir: Path, settings: OcrSettings, cac
         raise UserError(f"{train_csv}: no such file, and no priors in {model_dir} to reuse")
 
     candidates = {name: parse_boxes(image_boxes) for name, image_boxes in boxes.items()}
-    vocabulary = learn_vocabulary(context_sets(rows, boxes, candidates))
+    # the tables are built without word columns, keeping each line's words; the vocabulary learned from them
+    # (every row here, each fold's training rows in cross-validation) then lays its columns over them
     photo_words, text_words = [], []
-    table, _ = build_table(rows, boxes, priors, vocabulary, candidates, segments, line_words=photo_words)
+    table, _ = build_table(rows, boxes, priors, [], candidates, segments, line_words=photo_words)
     text_rows = 0 if corpus is None else len(corpus)
-    text = (text_table(corpus, priors, vocabulary, row_offset=len(rows), line_words=text_words) if text_rows
-            else None)
+    text = text_table(corpus, priors, [], row_offset=len(rows), line_words=text_words) if text_rows else None
     words = FoldWords(table, photo_words, text_words if text is not None else None)
+    vocabulary = words.vocabulary(np.ones(len(rows), dtype=bool))
+    table, text = words.laid_over(table, text, vocabulary)
     return TrainingData(rows, boxes, segments, ocr_stats, priors, vocabulary, table, text, text_rows, words)
 
 
