@@ -11,8 +11,10 @@ import multiprocessing
 import os
 import subprocess
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -172,31 +174,36 @@ def _read_todo(todo: list[tuple[Path, bool]], digests: dict[Path, str | None], r
             results[path] = OcrResult(boxes, seconds, cached=False, segments=segments)
 
     with logging_redirect_tqdm():  # warnings on lines of their own, not glued to the bar
-        if workers == 1:
-            _init_worker(settings, reading > 0, compiled_dir)
-            for path, read_text in todo:
-                try:
-                    read = _read_one(str(path), read_text)
-                except Exception as error:
-                    bar.close()
-                    raise worker_failure(error, workers, done) from error
-                store(*read)
-        else:
-            # forkserver, not fork: this process may already run OpenCV's or OpenVINO's thread pools (one-worker
-            # reads, line finding), and a forked child that inherits them half-made hangs on its first call
-            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"),
-                                     initializer=_init_worker, initargs=(settings, reading > 0, compiled_dir)) as pool:
-                futures = [pool.submit(_read_one, str(path), read_text) for path, read_text in todo]
-                for future in as_completed(futures):
-                    try:
-                        read = future.result()
-                    except Exception as error:
-                        # stop at once: else the pool reads every queued image before the error surfaces
-                        pool.shutdown(wait=False, cancel_futures=True)
-                        bar.close()  # the message on a line of its own, not glued to the bar
-                        raise worker_failure(error, workers, done) from error
+        try:
+            with closing(_reads(todo, workers, settings, reading > 0, compiled_dir)) as reads:
+                for read in reads:
                     store(*read)
+        except Exception as error:
+            bar.close()  # the message on a line of its own, not glued to the bar
+            raise worker_failure(error, workers, done) from error
     bar.close()
+
+
+def _reads(todo: list[tuple[Path, bool]], workers: int, settings: OcrSettings, read_text: bool,
+           compiled_dir: Path) -> Iterator[tuple]:
+    """Each image's reading as it finishes, in this process or in a pool of `workers`."""
+    if workers == 1:
+        _init_worker(settings, read_text, compiled_dir)
+        for path, text in todo:
+            yield _read_one(str(path), text)
+        return
+    # forkserver, not fork: this process may already run OpenCV's or OpenVINO's thread pools (one-worker
+    # reads, line finding), and a forked child that inherits them half-made hangs on its first call
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"),
+                             initializer=_init_worker, initargs=(settings, read_text, compiled_dir)) as pool:
+        futures = [pool.submit(_read_one, str(path), text) for path, text in todo]
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+        except BaseException:
+            # stop at once (a worker's error, or the caller's): leaving the pool otherwise reads every queued image
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
 
 
 # how ONNX Runtime (its arena, cuBLAS) and torch say that the GPU's memory ran out

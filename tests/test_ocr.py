@@ -310,6 +310,16 @@ def test_a_single_worker_out_of_memory_ends_in_one_line_and_keeps_what_it_read(t
     assert cache.get(file_digest(images[1]), settings.fingerprint()) is None
 
 
+def test_a_pool_whose_workers_die_ends_in_one_line(tmp_path):
+    # real worker processes that cannot start (here: a recogniser the workers cannot load) break the pool;
+    # the run stops with the pool's one-line message rather than a traceback or a hang over queued images
+    images = [render_label(tmp_path / f"p{i}.jpg", [f"{300 + i} g"], size=(320, 100)) for i in range(4)]
+    cache = OcrCache(tmp_path / "cache", shipped_dir=None)
+    settings = OcrSettings(threads=1, recogniser="no-such-recogniser")
+    with pytest.raises(UserError, match=r"an OCR worker died \(2 workers.*0 images read so far"):
+        ocr_images(images, settings, cache, workers=2, progress=False)
+
+
 def test_cuda_workers_fit_the_gpus_free_memory():
     # 8 workers peaked at 28 GB on an H100: a 24 GB card gets 6, a nearly full one still 1
     assert cuda_workers(80_000) == CUDA_WORKERS == 8
