@@ -216,8 +216,10 @@ def worker_failure(error: Exception, workers: int, done: int) -> Exception:
     biggest), else the worker's own error."""
     cached = f"the {done} images read so far are cached"
     if isinstance(error, BrokenProcessPool):
-        return UserError(f"an OCR worker died ({workers} workers; killed for want of memory?); {cached}: "
-                         "run again with fewer --workers")
+        # a worker that could not start (its models would not load) breaks the pool the same way; Python logs
+        # its error above this line, so the message names both causes
+        return UserError(f"an OCR worker died ({workers} workers; killed for want of memory, or its error is "
+                         f"logged above); {cached}: run again with fewer --workers")
     if any(words in str(error).lower() for words in _OUT_OF_MEMORY):
         if workers == 1:  # fewer workers cannot help: one image's models and buffers do not fit
             return UserError(f"OCR ran out of memory reading one image at a time ({type(error).__name__}); {cached}")
