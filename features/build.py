@@ -18,7 +18,7 @@ from candidates.parse import parse_boxes
 from candidates.records import Candidate, TextBox
 from dataset.labels import parse_label
 from dataset.units import UNIT_FAMILY, allowed_units, entity_names
-from features.context import nearest_boxes, words
+from features.context import nearest_boxes, word_feature, word_value, words
 from features.priors import Priors
 
 UNITS = sorted(UNIT_FAMILY)
@@ -171,7 +171,7 @@ def candidate_features(
         feature |= _axis_fit(entity, feature)
         feature |= placement.get(first, _NO_PLACEMENT)
         feature |= {f"flag_{f}": float(f in c.flags) for f in FLAGS}
-        feature |= {f"word_{w}": 2.0 if w in own else 1.0 if w in near else 0.0 for w in vocabulary}
+        feature |= {word_feature(w): word_value(w, own, near) for w in vocabulary}
         out.append(feature)
     return out
 
@@ -193,7 +193,7 @@ def _box_context(boxes: list[TextBox]) -> ContextWords:
 
 
 def feature_names(vocabulary: list[str]) -> list[str]:
-    return FEATURES + [f"word_{w}" for w in vocabulary]
+    return FEATURES + [word_feature(w) for w in vocabulary]
 
 
 def without_gaps(features: list[str]) -> list[str]:

@@ -20,6 +20,16 @@ CORE_KEYWORDS = [
 ]
 
 _WORD = re.compile(r"[a-z]+")
+WORD_PREFIX = "word_"  # a vocabulary word's feature column: word_net, word_wt, ...
+
+
+def word_feature(word: str) -> str:
+    return f"{WORD_PREFIX}{word}"
+
+
+def word_value(word: str, own: set[str], near: set[str]) -> float:
+    """A word feature's value: 2 in the candidate's own box, 1 in a box near it, else 0."""
+    return 2.0 if word in own else 1.0 if word in near else 0.0
 
 
 def words(text: str) -> list[str]:

@@ -12,9 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.context import learn_vocabulary
-
-WORD_PREFIX = "word_"
+from features.context import WORD_PREFIX, learn_vocabulary, word_feature, word_value
 
 
 class _LineWords:
@@ -26,16 +24,15 @@ class _LineWords:
 
     def column(self, word: str) -> np.ndarray:
         if word not in self._columns:
-            self._columns[word] = np.fromiter(
-                (2.0 if word in own else 1.0 if word in near else 0.0 for own, near in self.words),
-                dtype=float, count=len(self.words))
+            self._columns[word] = np.fromiter((word_value(word, own, near) for own, near in self.words),
+                                              dtype=float, count=len(self.words))
         return self._columns[word]
 
     def laid_over(self, table: pd.DataFrame, vocabulary: list[str]) -> pd.DataFrame:
         if len(table) != len(self.words):
             raise ValueError(f"a table of {len(table)} lines, words for {len(self.words)}: not the table they came from")
         kept = table.drop(columns=[c for c in table.columns if c.startswith(WORD_PREFIX)])
-        columns = pd.DataFrame({f"{WORD_PREFIX}{w}": self.column(w) for w in vocabulary}, index=table.index)
+        columns = pd.DataFrame({word_feature(w): self.column(w) for w in vocabulary}, index=table.index)
         return pd.concat([kept, columns], axis=1)
 
 
@@ -75,5 +72,5 @@ class FoldWords:
                  training_rows: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame | None, list[str]]:
         """The table, text table and feature list with the word columns of the vocabulary these rows learn."""
         vocabulary = self.vocabulary(training_rows)
-        features = [f for f in features if not f.startswith(WORD_PREFIX)] + [f"{WORD_PREFIX}{w}" for w in vocabulary]
+        features = [f for f in features if not f.startswith(WORD_PREFIX)] + [word_feature(w) for w in vocabulary]
         return *self.laid_over(table, text, vocabulary), features

@@ -337,11 +337,15 @@ class TrainingData:
     segments: dict[str, np.ndarray]
     ocr_stats: dict
     priors: Priors
-    vocabulary: list[str]
     table: pd.DataFrame
     text: pd.DataFrame | None
     text_rows: int  # labelled rows of the text corpus (the text table holds only those with a candidate)
     words: FoldWords  # the tables' line words: cross-validation relearns the vocabulary per fold
+
+    @property
+    def vocabulary(self) -> list[str]:
+        """The vocabulary learned from every row: the tables' word columns and the shipped model's."""
+        return self.words.vocabulary(np.ones(len(self.rows), dtype=bool))
 
     @property
     def table_features(self) -> list[str]:
@@ -376,9 +380,8 @@ def training_data(labels_csv: Path, images_dir: Path, settings: OcrSettings, cac
     text_rows = 0 if corpus is None else len(corpus)
     text = text_table(corpus, priors, [], row_offset=len(rows), line_words=text_words) if text_rows else None
     words = FoldWords(table, photo_words, text_words if text is not None else None)
-    vocabulary = words.vocabulary(np.ones(len(rows), dtype=bool))
-    table, text = words.laid_over(table, text, vocabulary)
-    return TrainingData(rows, boxes, segments, ocr_stats, priors, vocabulary, table, text, text_rows, words)
+    table, text = words.laid_over(table, text, words.vocabulary(np.ones(len(rows), dtype=bool)))
+    return TrainingData(rows, boxes, segments, ocr_stats, priors, table, text, text_rows, words)
 
 
 def train(labels_csv: Path, images_dir: Path, model_dir: Path = DEFAULT_MODEL_DIR, objective: str = "f1",
