@@ -8,6 +8,11 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+# LightGBM's histogram bins per feature (its default 255). Coarser bins ranked dimension rows better with the
+# same parameters: over fold splits 1-20 dimension top-1 0.681 against 0.658 and the test file's mix 0.772
+# against 0.761, in the same order on splits 21-40 and on held-out text rows (docs/experiments.md)
+MAX_BIN = 31
+
 
 @dataclass(frozen=True)
 class RankerParams:
@@ -24,7 +29,7 @@ class RankerParams:
         rounds = p.pop("num_rounds")
         return {**p, "objective": "lambdarank", "metric": "ndcg", "eval_at": [1], "verbosity": -1,
                 "num_threads": 0, "deterministic": True, "force_row_wise": True,
-                "lambdarank_truncation_level": 10}, rounds
+                "lambdarank_truncation_level": 10, "max_bin": MAX_BIN}, rounds
 
 
 # how many LightGBM seeds a shipped ranker averages (README, "seed"): seed 0, 1, 2 and 3 alone ranked fresh
