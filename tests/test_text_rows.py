@@ -32,6 +32,23 @@ def _corpus(rows: list[tuple]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=CORPUS_COLUMNS)
 
 
+DIMENSIONS = ["width", "height", "depth"]
+
+
+def _write_dimension_corpus(path, n: int, entities: list[str]) -> None:
+    """`n` text rows that print a width, a height and a depth in any order, labelled in turn with `entities`."""
+    rng = random.Random(4)
+    corpus = []
+    for k in range(n):
+        sizes = rng.sample(range(5, 90), 3)
+        parts = [f"Width {sizes[0]} cm", f"Height {sizes[1]} cm", f"Depth {sizes[2]} cm"]
+        rng.shuffle(parts)
+        entity = entities[k % len(entities)]
+        label = f"{sizes[DIMENSIONS.index(entity)]}.0 centimetre"
+        corpus.append((f"https://x/c{k}.jpg", "7", entity, label, " ".join(parts)))
+    _corpus(corpus).to_csv(path, index=False)
+
+
 def test_corpus_rows_of_scored_photos_unknown_attributes_or_no_label_are_left_out(tmp_path):
     _corpus([
         ("https://x/a.jpg", "1", "height", "30.0 centimetre", "Height 30 cm"),
@@ -76,15 +93,7 @@ def test_text_corpus_teaches_the_dimension_ranker_what_the_photos_do_not_show(tm
     test = make_dimension_set(images, cache, 30, seed=3, prefix="t")
     test.drop(columns=["entity_value"]).to_csv(tmp_path / "test.csv", index=False)
     cache.close()
-    rng = random.Random(4)
-    corpus = []
-    for k in range(200):
-        sizes = rng.sample(range(5, 90), 3)
-        parts = [f"Width {sizes[0]} cm", f"Height {sizes[1]} cm", f"Depth {sizes[2]} cm"]
-        rng.shuffle(parts)
-        entity = ["width", "height", "depth"][k % 3]
-        corpus.append((f"https://x/c{k}.jpg", "7", entity, f"{sizes[k % 3]}.0 centimetre", " ".join(parts)))
-    _corpus(corpus).to_csv(tmp_path / "corpus.csv", index=False)
+    _write_dimension_corpus(tmp_path / "corpus.csv", 200, DIMENSIONS)
 
     scores = {}
     for name, text_corpus in (("photos", None), ("photos+text", tmp_path / "corpus.csv")):
@@ -117,14 +126,7 @@ def test_parameter_finalists_are_scored_with_the_text_rows_as_the_model_ships(tm
     labels.to_csv(tmp_path / "labels.csv", index=False)
     weights.drop(columns=["index"]).to_csv(tmp_path / "train.csv", index=False)
     cache.close()
-    rng = random.Random(4)
-    corpus = []
-    for k in range(150):
-        sizes = rng.sample(range(5, 90), 3)
-        parts = [f"Width {sizes[0]} cm", f"Height {sizes[1]} cm", f"Depth {sizes[2]} cm"]
-        rng.shuffle(parts)
-        corpus.append((f"https://x/c{k}.jpg", "7", "height", f"{sizes[1]}.0 centimetre", " ".join(parts)))
-    _corpus(corpus).to_csv(tmp_path / "corpus.csv", index=False)
+    _write_dimension_corpus(tmp_path / "corpus.csv", 150, ["height"])
     data = training_data(tmp_path / "labels.csv", images, OcrSettings(), OcrCache(tmp_path / "cache", shipped_dir=None),
                          progress=False, text_corpus=tmp_path / "corpus.csv", train_csv=tmp_path / "train.csv")
     # a leaf needs 60 lines: too many for what the photos' rows give a fold (0.08 top-1 there), while the text
