@@ -9,9 +9,10 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import sqlite3
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import closing
@@ -165,23 +166,36 @@ def _read_todo(todo: list[tuple[Path, bool]], digests: dict[Path, str | None], r
             # not cached: a file that does not decode is named again next run, for a few ms of work
             unread(path, segments)
             return
+        try:
+            cache.put_segments(digest, lines_key, segments)
+            if boxes is not None:
+                cache.put(digest, fingerprint, boxes, seconds)
+        except sqlite3.Error as error:  # a full disk, a read-only or locked cache: not the OCR's fault
+            raise UserError(f"cannot write the OCR cache {cache.path}: {error}; the {done} images read "
+                            "before this one are cached") from error
         done += 1
-        cache.put_segments(digest, lines_key, segments)
         if boxes is None:
             results[path].segments = segments
         else:
-            cache.put(digest, fingerprint, boxes, seconds)
             results[path] = OcrResult(boxes, seconds, cached=False, segments=segments)
 
     with logging_redirect_tqdm():  # warnings on lines of their own, not glued to the bar
         try:
-            with closing(_reads(todo, workers, settings, reading > 0, compiled_dir)) as reads:
+            with closing(_explained(_reads(todo, workers, settings, reading > 0, compiled_dir),
+                                    workers, lambda: done)) as reads:
                 for read in reads:
                     store(*read)
-        except Exception as error:
-            bar.close()  # the message on a line of its own, not glued to the bar
-            raise worker_failure(error, workers, done) from error
-    bar.close()
+        finally:
+            bar.close()  # an error's message on a line of its own, not glued to the bar
+
+
+def _explained(reads: Iterator[tuple], workers: int, done: Callable[[], int]) -> Iterator[tuple]:
+    """The readings, with a failed read raised as `worker_failure` says; the caller's own errors (storing a
+    reading) pass as they are, so a full cache disk is not reported as OCR running out of memory."""
+    try:
+        yield from reads
+    except Exception as error:
+        raise worker_failure(error, workers, done()) from error
 
 
 def _reads(todo: list[tuple[Path, bool]], workers: int, settings: OcrSettings, read_text: bool,

@@ -1,5 +1,6 @@
 """The real OCR engines on rendered and real images, the cache, and the runner's resume."""
 
+import sqlite3
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict
 from pathlib import Path
@@ -312,6 +313,24 @@ def test_a_single_worker_out_of_memory_ends_in_one_line_and_keeps_what_it_read(t
         ocr_images([corrupt, *images], settings, cache, workers=1, progress=False)
     assert cache.get(file_digest(images[0]), settings.fingerprint()) is not None
     assert cache.get(file_digest(images[1]), settings.fingerprint()) is None
+
+
+def test_a_cache_that_cannot_be_written_is_named_not_taken_for_ocr_out_of_memory(tmp_path, monkeypatch):
+    # SQLite's own "out of memory" (or a full disk) while storing a reading is the cache's failure, not the OCR's:
+    # the advice to run fewer workers would not help
+    images = [render_label(tmp_path / f"w{i}.jpg", [f"{400 + i} g"], size=(320, 100)) for i in range(2)]
+    cache = OcrCache(tmp_path / "cache", shipped_dir=None)
+    real_put = cache.put
+
+    def second_put_fails(digest, settings, boxes, seconds):
+        if digest == file_digest(images[1]):
+            raise sqlite3.OperationalError("out of memory")
+        real_put(digest, settings, boxes, seconds)
+
+    monkeypatch.setattr(cache, "put", second_put_fails)
+    with pytest.raises(UserError, match=r"cannot write the OCR cache .*ocr\.sqlite: out of memory; the 1 images"):
+        ocr_images(images, OcrSettings(threads=1), cache, workers=1, progress=False)
+    assert cache.get(file_digest(images[0]), OcrSettings(threads=1).fingerprint()) is not None
 
 
 def test_a_pool_whose_workers_die_ends_in_one_line(tmp_path):
