@@ -122,22 +122,36 @@ def check_output(path: str | os.PathLike, what: str = "CSV file", folder: bool =
         raise UserError(f"{path}: a folder; name the {what} to write")
     start = path if folder else path.parent
     existing = next(p for p in (start, *start.parents) if p.exists())
-    if not existing.is_dir() or not os.access(existing, os.W_OK):
+    if not existing.is_dir() or not _can_create_in(existing):
         raise UserError(f"{path}: cannot be written ({existing} is not a writable folder)")
     return path
+
+
+def _can_create_in(folder: Path) -> bool:
+    """Whether a file can be made there: `os.access` says yes to root on a read-only mount or in /proc."""
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".prodspec-probe."):
+            return True
+    except OSError:
+        return False
 
 
 def write_atomically(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
     """Write a CSV through a temporary file and a rename, so a kill never leaves half a file."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        raise UserError(f"{path}: cannot be written ({error.strerror})") from error
     try:
         with os.fdopen(handle, "w", newline="") as out:
             frame.to_csv(out, index=False)
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as error:
         Path(temporary).unlink(missing_ok=True)
+        if isinstance(error, OSError):  # a full disk: one line, and the OCR readings stay in their cache
+            raise UserError(f"{path}: cannot be written ({error.strerror or error})") from error
         raise
     return path
 

@@ -1,11 +1,14 @@
 """The task contract: reading inputs, writing and checking predictions, and the official scoring."""
 
+import errno
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from dataset import rows as rows_module
 from dataset.check import check_prediction, check_predictions
 from dataset.errors import UserError
 from dataset.evaluate import reweighted, score_rows, score_table
@@ -49,7 +52,9 @@ def test_missing_file_is_named(tmp_path):
 
 def test_an_output_that_cannot_be_written_is_refused_before_any_work(tmp_path, test_csv):
     # predict checks its --output first: a folder, or a path under a file, would fail only after all the OCR
-    for output, message in ((tmp_path, "a folder; name the CSV file"), (test_csv / "p.csv", "not a writable folder")):
+    # /proc: a folder that `os.access` calls writable for root, as CI runs, where no file can be made
+    for output, message in ((tmp_path, "a folder; name the CSV file"), (test_csv / "p.csv", "not a writable folder"),
+                            (Path("/proc/p.csv"), "/proc is not a writable folder")):
         done = run_cli("predict", "--input", str(test_csv), "--images", str(tmp_path), "--output", str(output))
         assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
     assert check_output(tmp_path / "new" / "deeper" / "p.csv") == tmp_path / "new" / "deeper" / "p.csv"
@@ -57,6 +62,18 @@ def test_an_output_that_cannot_be_written_is_refused_before_any_work(tmp_path, t
     with pytest.raises(UserError, match="a file; name the folder to write the model into"):
         check_output(test_csv, "model", folder=True)
     assert check_output(tmp_path / "models", "model", folder=True) == tmp_path / "models"
+
+
+def test_a_write_that_fails_midway_ends_in_one_line_and_leaves_the_old_file(tmp_path, monkeypatch):
+    target = write(tmp_path / "p.csv", "index,prediction\n1,old\n")
+
+    def disk_full(source, destination):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(rows_module.os, "replace", disk_full)
+    with pytest.raises(UserError, match=r"p\.csv: cannot be written \(No space left on device\)"):
+        write_predictions(pd.DataFrame({"index": ["1"]}), ["5.0 gram"], target)
+    assert target.read_text() == "index,prediction\n1,old\n" and [p.name for p in tmp_path.iterdir()] == ["p.csv"]
 
 
 def test_train_format_gets_row_numbers_and_requires_labels(tmp_path):
