@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,33 +43,57 @@ def _seed_files(first: str, size: int) -> list[str]:
     return [first] + [f"{stem}.{k}.txt" for k in range(1, size)]
 
 
-def _save_seeds(model_dir: Path, first: str, ranker: lgb.Booster | SeedEnsemble | None) -> list[str] | None:
-    stem = first.removesuffix(".txt")
-    for old in [model_dir / first, *model_dir.glob(f"{stem}.*.txt")]:
-        old.unlink(missing_ok=True)
+def _stage_seeds(model_dir: Path, first: str, ranker: lgb.Booster | SeedEnsemble | None,
+                 staged: dict[str, Path]) -> list[str] | None:
     if ranker is None:
         return None
     boosters = ranker.boosters if isinstance(ranker, SeedEnsemble) else [ranker]
     names = _seed_files(first, len(boosters))
     for booster, name in zip(boosters, names):
-        booster.save_model(str(model_dir / name))
+        booster.save_model(str(_stage(model_dir, name, staged)))
     return names
+
+
+def _stage(model_dir: Path, name: str, staged: dict[str, Path]) -> Path:
+    """Where a file is written before it is moved to its name."""
+    staged[name] = model_dir / f".{name}.partial"
+    return staged[name]
+
+
+def _sha1(path: Path) -> str:
+    return hashlib.sha1(path.read_bytes()).hexdigest()
 
 
 def save_model(model_dir: Path, ranker: lgb.Booster | SeedEnsemble, confidence: lgb.Booster | None, priors: Priors,
                meta: dict, dimension_ranker: lgb.Booster | SeedEnsemble | None = None) -> None:
+    """Every file is written beside its name first and moved into place after, meta.json last, with the hash of
+    each: a save cut short (a full disk) leaves the old model whole, a kill among the moves a mix that
+    `load_model` refuses."""
     model_dir.mkdir(parents=True, exist_ok=True)
-    ranker_files = _save_seeds(model_dir, RANKER_FILE, ranker)
-    dimension_files = _save_seeds(model_dir, DIMENSION_RANKER_FILE, dimension_ranker)
-    if confidence is not None:
-        confidence.save_model(str(model_dir / "confidence.txt"))
-    else:
-        (model_dir / "confidence.txt").unlink(missing_ok=True)
-    priors.save(model_dir / "priors.json")
-    meta = {**meta, "model_version": MODEL_VERSION, "lightgbm": lgb.__version__,
-            "priors_file": "priors.json", "ranker_files": ranker_files, "dimension_ranker_files": dimension_files,
-            "priors_sha1": hashlib.sha1((model_dir / "priors.json").read_bytes()).hexdigest()}
-    (model_dir / "meta.json").write_text(json.dumps(meta, indent=1, sort_keys=True))
+    staged: dict[str, Path] = {}
+    try:
+        ranker_files = _stage_seeds(model_dir, RANKER_FILE, ranker, staged)
+        dimension_files = _stage_seeds(model_dir, DIMENSION_RANKER_FILE, dimension_ranker, staged)
+        if confidence is not None:
+            confidence.save_model(str(_stage(model_dir, "confidence.txt", staged)))
+        priors.save(_stage(model_dir, "priors.json", staged))
+        hashes = {name: _sha1(path) for name, path in staged.items()}
+        meta = {**meta, "model_version": MODEL_VERSION, "lightgbm": lgb.__version__,
+                "priors_file": "priors.json", "ranker_files": ranker_files, "dimension_ranker_files": dimension_files,
+                "priors_sha1": hashes["priors.json"], "file_sha1": hashes}
+        _stage(model_dir, "meta.json", staged).write_text(json.dumps(meta, indent=1, sort_keys=True))
+    except BaseException as error:
+        for path in staged.values():
+            path.unlink(missing_ok=True)
+        if isinstance(error, (OSError, lgb.basic.LightGBMError)):
+            raise UserError(f"{model_dir}: the model could not be saved ({error}); the model there before is "
+                            "unchanged") from error
+        raise
+    for name, path in staged.items():  # meta.json, staged last, moves last
+        os.replace(path, model_dir / name)
+    for stale in [*model_dir.glob("ranker*.txt"), model_dir / "confidence.txt"]:
+        if stale.name not in staged:  # an old seed beyond the new ensemble's, or a confidence model no longer made
+            stale.unlink(missing_ok=True)
 
 
 def _load_seeds(model_dir: Path, names: list[str], features: list[str]) -> SeedEnsemble:
@@ -94,6 +119,12 @@ def load_model(model_dir: str | Path | None = None) -> Model:
         raise UserError(
             f"{model_dir}: model version {meta.get('model_version')} does not match this code's {MODEL_VERSION}; retrain"
         )
+    for name, digest in meta.get("file_sha1", {}).items():
+        if not (model_dir / name).is_file():
+            raise UserError(f"{model_dir / name}: named in meta.json but missing; retrain or restore it")
+        if _sha1(model_dir / name) != digest:
+            raise UserError(f"{model_dir / name}: does not match the hash in meta.json (a save cut short, or the "
+                            "file changed since); retrain or restore it")
     expected = feature_names(meta.get("vocabulary", []))
     if meta.get("features") != expected:
         missing = sorted(set(expected) - set(meta.get("features", [])))

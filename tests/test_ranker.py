@@ -1,5 +1,6 @@
 """Features and the LightGBM ranker end to end on OCR fixtures made here, and the model's load checks."""
 
+import errno
 import json
 import logging
 import math
@@ -19,7 +20,7 @@ from dataset.evaluate import score_rows
 from dataset.rows import read_rows
 from dataset.splits import image_folds
 from features.context import learn_vocabulary
-from ranker.artifacts import load_model
+from ranker.artifacts import load_model, save_model
 from ranker.lambdarank import ENSEMBLE_SIZE, RankerParams, SeedEnsemble
 from ranker.pipeline import (
     pick_on_other_splits,
@@ -78,6 +79,33 @@ def test_the_ranker_ships_as_a_seed_ensemble(trained, tmp_path):
     (copy / "ranker.2.txt").unlink()
     with pytest.raises(UserError, match="ranker.2.txt"):
         load_model(copy)
+
+
+def test_a_save_cut_short_leaves_the_old_model_whole(trained, tmp_path, monkeypatch):
+    # a full disk while saving: the model there before still loads, file for file, and no partial file stays
+    root, _ = trained
+    model, kept = load_model(root / "model"), tmp_path / "model"
+    shutil.copytree(root / "model", kept)
+    before = {f.name: f.read_bytes() for f in kept.iterdir()}
+
+    def disk_full(path):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(model.priors, "save", disk_full)
+    with pytest.raises(UserError, match="could not be saved .*No space left on device.*before is unchanged"):
+        save_model(kept, model.ranker, model.confidence, model.priors, model.meta, model.dimension_ranker)
+    assert {f.name: f.read_bytes() for f in kept.iterdir()} == before
+    assert load_model(kept).meta["file_sha1"] == model.meta["file_sha1"]
+
+
+def test_a_model_file_that_is_not_the_one_saved_is_refused(trained, tmp_path):
+    # a kill among the moves into place, or a file replaced by hand, mixes two models: meta.json's hashes tell
+    root, _ = trained
+    mixed = tmp_path / "model"
+    shutil.copytree(root / "model", mixed)
+    (mixed / "ranker.1.txt").write_bytes((mixed / "ranker.2.txt").read_bytes())
+    with pytest.raises(UserError, match=r"ranker\.1\.txt: does not match the hash in meta\.json"):
+        load_model(mixed)
 
 
 def test_predict_end_to_end_on_new_images(trained):
