@@ -3,6 +3,7 @@
 import pytest
 
 from candidates.parse import parse_boxes, parse_number, parse_text, printed_numbers
+from candidates.recall import miss_cause
 from candidates.records import TextBox
 
 
@@ -161,3 +162,20 @@ def test_printed_numbers_with_or_without_a_unit():
     texts = ["LIEBEN", "1208", "2006", "75", "STRENGTH", "mcg", "Weight:0.43 ( oz)", "5O0g", "v1.2.3"]
     boxes = [TextBox(text=t, points=((0, 0), (1, 0), (1, 1), (0, 1)), confidence=1.0) for t in texts]
     assert printed_numbers(boxes) == {1208.0, 2006.0, 75.0, 0.43, 500.0}
+
+
+def test_why_a_label_is_missed():
+    # dev photos' OCR strings; each miss under the first cause that fits (bench.recall_misses counts them)
+    def cause(label, *texts):
+        boxes = [TextBox(text=t, points=((0, 0), (1, 0), (1, 1), (0, 1)), confidence=1.0) for t in texts]
+        return miss_cause(label, boxes, parse_boxes(boxes))
+
+    assert cause("3.2 volt") == "no text read"
+    assert cause("1.76 ounce", "NET WT 50ge 176ar") == "the same quantity in another unit"  # 50 g = 1.764 oz
+    assert cause("71.12 centimetre", "28 in", "71,12(m") == "the same quantity in another unit"
+    assert cause("2023.0 ounce", "Bluetooth 5.3", "2023") == "its number printed, not as that quantity"
+    assert cause("1800.0 watt", "1806 WAIT- MAXIHUN OUTPUT") == "one character off"  # `1806 W`
+    assert cause("1.25 kilogram", "STGR", "125KG") == "one character off"  # the point lost
+    assert cause("12.5 inch", "12.75 inch") == "one character off"  # a digit dropped
+    assert cause("8.0 inch", "10.7cm/4.2in", "17.3cm/6.8in") == "not in the text"
+    assert cause("3.85 volt", "VOLTAGE:", "3.t5V") == "not in the text"
