@@ -137,7 +137,9 @@ def load_model(model_dir: str | Path | None = None) -> Model:
     if meta.get("dimension_ranker_files"):
         dimension_ranker = _load_seeds(model_dir, meta["dimension_ranker_files"], without_gaps(meta["features"]))
     confidence_path = model_dir / "confidence.txt"
-    confidence = lgb.Booster(model_file=str(confidence_path)) if confidence_path.is_file() else None
+    # a model saved with hashes names its confidence model there: one left from an older model is not its own
+    saved = confidence_path.is_file() and ("file_sha1" not in meta or confidence_path.name in meta["file_sha1"])
+    confidence = lgb.Booster(model_file=str(confidence_path)) if saved else None
     priors_path = model_dir / meta["priors_file"]
     if hashlib.sha1(priors_path.read_bytes()).hexdigest() != meta["priors_sha1"]:
         raise UserError(f"{priors_path}: does not match the hash in meta.json; retrain or restore it")

@@ -20,7 +20,7 @@ from dataset.evaluate import score_rows
 from dataset.rows import read_rows
 from dataset.splits import image_folds
 from features.context import learn_vocabulary
-from ranker.artifacts import load_model, save_model
+from ranker.artifacts import DEFAULT_MODEL_DIR, load_model, save_model
 from ranker.lambdarank import ENSEMBLE_SIZE, RankerParams, SeedEnsemble
 from ranker.pipeline import (
     pick_on_other_splits,
@@ -106,6 +106,19 @@ def test_a_model_file_that_is_not_the_one_saved_is_refused(trained, tmp_path):
     (mixed / "ranker.1.txt").write_bytes((mixed / "ranker.2.txt").read_bytes())
     with pytest.raises(UserError, match=r"ranker\.1\.txt: does not match the hash in meta\.json"):
         load_model(mixed)
+
+
+def test_a_confidence_model_left_from_an_older_model_is_not_used(tmp_path):
+    # a new model without a confidence model, saved over one with it (the shipped one): the old file goes, and
+    # were it left (a kill before the clean-up) the new meta.json, which does not name it, keeps it out
+    model, folder = load_model(DEFAULT_MODEL_DIR), tmp_path / "model"
+    shutil.copytree(DEFAULT_MODEL_DIR, folder)
+    left = (folder / "confidence.txt").read_bytes()
+    assert load_model(folder).confidence is not None
+    save_model(folder, model.ranker, None, model.priors, model.meta, model.dimension_ranker)
+    assert not (folder / "confidence.txt").exists() and load_model(folder).confidence is None
+    (folder / "confidence.txt").write_bytes(left)
+    assert load_model(folder).confidence is None
 
 
 def test_predict_end_to_end_on_new_images(trained):
