@@ -64,7 +64,7 @@ def _one_edit_apart(a: str, b: str) -> bool:
     """One character changed, added or dropped (`1806`/`1800`, `125`/`1.25`): an OCR slip, or the label's."""
     if abs(len(a) - len(b)) > 1 or a == b:
         return False
-    shorter, longer = sorted((a, b), key=len)
     if len(a) == len(b):
         return sum(x != y for x, y in zip(a, b)) == 1
+    shorter, longer = sorted((a, b), key=len)
     return any(longer[:i] + longer[i + 1:] == shorter for i in range(len(longer)))

@@ -80,7 +80,7 @@ def save_model(model_dir: Path, ranker: lgb.Booster | SeedEnsemble, confidence: 
         hashes = {name: _sha1(path) for name, path in staged.items()}
         meta = {**meta, "model_version": MODEL_VERSION, "lightgbm": lgb.__version__,
                 "priors_file": "priors.json", "ranker_files": ranker_files, "dimension_ranker_files": dimension_files,
-                "priors_sha1": hashes["priors.json"], "file_sha1": hashes}
+                "file_sha1": hashes}
         _stage(model_dir, "meta.json", staged).write_text(json.dumps(meta, indent=1, sort_keys=True))
     except BaseException as error:
         for path in staged.values():
@@ -119,7 +119,9 @@ def load_model(model_dir: str | Path | None = None) -> Model:
         raise UserError(
             f"{model_dir}: model version {meta.get('model_version')} does not match this code's {MODEL_VERSION}; retrain"
         )
-    for name, digest in meta.get("file_sha1", {}).items():
+    # a model saved before every file had its hash (`file_sha1`) had its priors' alone
+    hashes = meta.get("file_sha1") or {meta["priors_file"]: meta["priors_sha1"]}
+    for name, digest in hashes.items():
         if not (model_dir / name).is_file():
             raise UserError(f"{model_dir / name}: named in meta.json but missing; retrain or restore it")
         if _sha1(model_dir / name) != digest:
@@ -140,7 +142,4 @@ def load_model(model_dir: str | Path | None = None) -> Model:
     # a model saved with hashes names its confidence model there: one left from an older model is not its own
     saved = confidence_path.is_file() and ("file_sha1" not in meta or confidence_path.name in meta["file_sha1"])
     confidence = lgb.Booster(model_file=str(confidence_path)) if saved else None
-    priors_path = model_dir / meta["priors_file"]
-    if hashlib.sha1(priors_path.read_bytes()).hexdigest() != meta["priors_sha1"]:
-        raise UserError(f"{priors_path}: does not match the hash in meta.json; retrain or restore it")
-    return Model(ranker, confidence, Priors.load(priors_path), meta, dimension_ranker)
+    return Model(ranker, confidence, Priors.load(model_dir / meta["priors_file"]), meta, dimension_ranker)
