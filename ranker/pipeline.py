@@ -122,12 +122,13 @@ def ranker_features(features: list[str], objective: str) -> list[str]:
 
 def catalogue_confidence(table: pd.DataFrame, rows: pd.DataFrame, features: list[str], params: RankerParams,
                          text: pd.DataFrame | None, k_folds: int,
-                         words: FoldWords | None = None) -> tuple[pd.DataFrame, np.ndarray]:
+                         words: FoldWords | None = None, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
     """Out-of-fold chosen candidates and confidences of the main ranker the precision objective trains.
 
-    For the bench's catalogue figures beside an f1 model: the same parameters, without the gaps.
+    For the bench's catalogue figures beside an f1 model: the same parameters, without the gaps. `seed` picks
+    the fold split (0: the one `train` uses).
     """
-    folds = image_folds(rows["image_name"], k=k_folds)
+    folds = image_folds(rows["image_name"], k=k_folds, seed=seed)
     tops = top_candidates(table, _oof_scores(table, folds, ranker_features(features, "precision"), params, text,
                                              words=words), len(rows))
     return tops, out_of_fold_confidence(tops, folds)

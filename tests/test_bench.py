@@ -27,6 +27,10 @@ def test_bench_writes_results_report_and_figures(tmp_path):
     assert results["candidate_recall"]["overall"]["rows"] == 30
     assert results["speed"]["cores"] >= 1 and "rapidocr" in results["ocr_seconds"]
     assert len(results["fresh_splits"]) == 5
+    # the catalogue's held-out figure: every fold split of the confidence model on each fresh split
+    catalogue = results["precision_objective"]
+    assert catalogue["held_out_runs"] == 30 and 0 <= catalogue["held_out_below_floor"] <= 30
+    assert catalogue["held_out_precision_min"] <= catalogue["held_out_precision"] <= 1
     assert all(0 <= split[k] <= 1 for split in results["fresh_splits"] for k in ("top1", "strict_f1", "numeric_f1", "test_mix_strict_f1"))
     # these 30 rows may hold no height row with a right candidate: then there is no dimension top-1 to give
     assert all(split["dimension_top1"] is None or 0 <= split["dimension_top1"] <= 1 for split in results["fresh_splits"])
