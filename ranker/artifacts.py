@@ -11,7 +11,7 @@ from pathlib import Path
 import lightgbm as lgb
 
 from dataset.errors import UserError
-from features.build import feature_names, without_gaps
+from features.build import feature_names, for_other_attributes, without_gaps
 from features.priors import Priors
 from ranker.lambdarank import SeedEnsemble
 
@@ -26,6 +26,7 @@ class Model:
     priors: Priors
     meta: dict
     dimension_ranker: SeedEnsemble | None = None  # scores height/width/depth rows when trained with text rows
+    other_ranker: SeedEnsemble | None = None  # scores the other rows (`ranker.pipeline.fit_other_ranker`)
 
     @property
     def features(self) -> list[str]:
@@ -35,6 +36,7 @@ class Model:
 
 RANKER_FILE = "ranker.txt"
 DIMENSION_RANKER_FILE = "ranker_dimensions.txt"
+OTHER_RANKER_FILE = "ranker_others.txt"
 
 
 def _seed_files(first: str, size: int) -> list[str]:
@@ -65,7 +67,8 @@ def _sha1(path: Path) -> str:
 
 
 def save_model(model_dir: Path, ranker: lgb.Booster | SeedEnsemble, confidence: lgb.Booster | None, priors: Priors,
-               meta: dict, dimension_ranker: lgb.Booster | SeedEnsemble | None = None) -> None:
+               meta: dict, dimension_ranker: lgb.Booster | SeedEnsemble | None = None,
+               other_ranker: lgb.Booster | SeedEnsemble | None = None) -> None:
     """Every file is written beside its name first and moved into place after, meta.json last, with the hash of
     each: a save cut short (a full disk) leaves the old model whole, a kill among the moves a mix that
     `load_model` refuses."""
@@ -74,13 +77,14 @@ def save_model(model_dir: Path, ranker: lgb.Booster | SeedEnsemble, confidence: 
     try:
         ranker_files = _stage_seeds(model_dir, RANKER_FILE, ranker, staged)
         dimension_files = _stage_seeds(model_dir, DIMENSION_RANKER_FILE, dimension_ranker, staged)
+        other_files = _stage_seeds(model_dir, OTHER_RANKER_FILE, other_ranker, staged)
         if confidence is not None:
             confidence.save_model(str(_stage(model_dir, "confidence.txt", staged)))
         priors.save(_stage(model_dir, "priors.json", staged))
         hashes = {name: _sha1(path) for name, path in staged.items()}
         meta = {**meta, "model_version": MODEL_VERSION, "lightgbm": lgb.__version__,
                 "priors_file": "priors.json", "ranker_files": ranker_files, "dimension_ranker_files": dimension_files,
-                "file_sha1": hashes}
+                "other_ranker_files": other_files, "file_sha1": hashes}
         _stage(model_dir, "meta.json", staged).write_text(json.dumps(meta, indent=1, sort_keys=True))
     except BaseException as error:
         for path in staged.values():
@@ -138,8 +142,11 @@ def load_model(model_dir: str | Path | None = None) -> Model:
     dimension_ranker = None
     if meta.get("dimension_ranker_files"):
         dimension_ranker = _load_seeds(model_dir, meta["dimension_ranker_files"], without_gaps(meta["features"]))
+    # a model saved before the other rows had a ranker of their own scores them with the main ranker
+    other_ranker = (_load_seeds(model_dir, meta["other_ranker_files"], for_other_attributes(meta["ranker_features"]))
+                    if meta.get("other_ranker_files") else None)
     confidence_path = model_dir / "confidence.txt"
     # a model saved with hashes names its confidence model there: one left from an older model is not its own
     saved = confidence_path.is_file() and ("file_sha1" not in meta or confidence_path.name in meta["file_sha1"])
     confidence = lgb.Booster(model_file=str(confidence_path)) if saved else None
-    return Model(ranker, confidence, Priors.load(model_dir / meta["priors_file"]), meta, dimension_ranker)
+    return Model(ranker, confidence, Priors.load(model_dir / meta["priors_file"]), meta, dimension_ranker, other_ranker)

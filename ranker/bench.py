@@ -114,7 +114,7 @@ def run_bench(labels: Path | None = None, images: Path | None = None, out: Path 
     model = load_model(out / "model")
     features, _ = build_table(rows, boxes, model.priors, model.meta["vocabulary"], candidates, segments)
     t2 = time.perf_counter()
-    score_candidates(model.ranker, model.dimension_ranker, features, model.features)
+    score_candidates(model.ranker, model.dimension_ranker, features, model.features, model.other_ranker)
     t3 = time.perf_counter()
     n_images = len(boxes)
     ocr_seconds = {settings.engine: [float(s) for s in oof["ocr_stats"]["ocr_seconds"]]}

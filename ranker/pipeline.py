@@ -36,6 +36,7 @@ from features.build import (
     CATEGORICAL,
     build_table,
     feature_names,
+    for_other_attributes,
     without_gaps,
 )
 from features.fold_words import FoldWords
@@ -110,6 +111,11 @@ def fit_main_ranker(table: pd.DataFrame, features: list[str], params: RankerPara
     return fit_seeds(lambda p: fit_ranker(table, features, CATEGORICAL, p), params, seeds)
 
 
+def fit_other_ranker(table: pd.DataFrame, features: list[str], params: RankerParams, seeds: int = 1):
+    """The photos ranker for every row but height, width and depth: the main ranker's inputs less the place cues."""
+    return fit_main_ranker(table, for_other_attributes(features), params, seeds)
+
+
 def ranker_features(features: list[str], objective: str) -> list[str]:
     """The main ranker's inputs for an objective: the `rel_*` gaps only for `f1`.
 
@@ -141,8 +147,10 @@ def _standardized_within_rows(scores: np.ndarray, row_pos: pd.Series) -> np.ndar
     return ((scores - by_row.transform("mean")) / spread).to_numpy()
 
 
-def score_candidates(ranker, dimension_ranker, table: pd.DataFrame, features: list[str]) -> np.ndarray:
-    """Ranker scores for every feature line; dimension rows blend `dimension_ranker`'s with the photos ranker's.
+def score_candidates(ranker, dimension_ranker, table: pd.DataFrame, features: list[str],
+                     other_ranker=None) -> np.ndarray:
+    """Ranker scores for every feature line; dimension rows blend `dimension_ranker`'s with the photos ranker's,
+    and with `other_ranker` the other rows take its scores (`fit_other_ranker`).
 
     The dimension ranker knows the wording and the priors from many text rows, the photos ranker the drawn
     lines and turned print that text rows lack: their standardized scores are added, the photos ranker's at
@@ -150,9 +158,14 @@ def score_candidates(ranker, dimension_ranker, table: pd.DataFrame, features: li
     better than blending the averaged scores: top-1 0.838 against 0.835 on the bench's fresh splits).
     """
     if isinstance(ranker, SeedEnsemble) and isinstance(dimension_ranker, SeedEnsemble):
-        return np.mean([_blended_scores(r, d, table, features)
-                        for r, d in zip(ranker.boosters, dimension_ranker.boosters, strict=True)], axis=0)
-    return _blended_scores(ranker, dimension_ranker, table, features)
+        scores = np.mean([_blended_scores(r, d, table, features)
+                          for r, d in zip(ranker.boosters, dimension_ranker.boosters, strict=True)], axis=0)
+    else:
+        scores = _blended_scores(ranker, dimension_ranker, table, features)
+    if other_ranker is not None:
+        others = ~dimension_rows(table)
+        scores[others] = score(other_ranker, table[others], for_other_attributes(features))
+    return scores
 
 
 def _blended_scores(ranker, dimension_ranker, table: pd.DataFrame, features: list[str]) -> np.ndarray:
@@ -187,7 +200,8 @@ def _oof_scores(table: pd.DataFrame, folds_by_row: np.ndarray, features: list[st
         booster = fit_main_ranker(fold_table[~held], fold_features, params, seeds)
         dimension_booster = (fit_dimension_ranker(fold_table[~held], fold_text, fold_features, params, seeds)
                              if fold_text is not None and (held & dimensions).any() else None)
-        scores[held] = score_candidates(booster, dimension_booster, fold_table[held], fold_features)
+        other_booster = fit_other_ranker(fold_table[~held], fold_features, params, seeds)
+        scores[held] = score_candidates(booster, dimension_booster, fold_table[held], fold_features, other_booster)
     return scores
 
 
@@ -417,7 +431,7 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path = DEFAULT_MODEL_DI
     # a study resumes only for the same training table (data, OCR, candidates, priors, features) and the same way
     # of picking the answer: old trials never score a table they were not run on
     table_key = str(pd.util.hash_pandas_object(table[["row_pos", "label", *features]], index=False).sum())
-    picking = f"value_mass:{VALUE_TEMPERATURE}|fold_vocabulary|max_bin:{MAX_BIN}"
+    picking = f"value_mass:{VALUE_TEMPERATURE}|fold_vocabulary|max_bin:{MAX_BIN}|other_ranker"
     study_key = hashlib.sha1((_data_key(rows, settings) + "|".join(features) + table_key + picking).encode()
                              ).hexdigest()[:12]
     storage = f"sqlite:///{work_dir / ('study-' + study_key + '.sqlite3')}"
@@ -465,6 +479,7 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path = DEFAULT_MODEL_DI
 
     final = fit_main_ranker(table, features, params, ENSEMBLE_SIZE)
     dimension_ranker = fit_dimension_ranker(table, text, features, params, ENSEMBLE_SIZE) if text is not None else None
+    other_ranker = fit_other_ranker(table, features, params, ENSEMBLE_SIZE)
     confidence_model = fit_confidence(tops)
     meta = {
         "features": table_features, "ranker_features": features, "categorical": CATEGORICAL, "vocabulary": vocabulary,
@@ -477,7 +492,7 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path = DEFAULT_MODEL_DI
         | {"strict_f1": report["ranker"]["overall"]["strict_f1"], "numeric_f1": report["ranker"]["overall"]["numeric_f1"],
            "baseline_strict_f1": report["baseline"]["overall"]["strict_f1"]},
     }
-    save_model(model_dir, final, confidence_model, priors, meta, dimension_ranker)
+    save_model(model_dir, final, confidence_model, priors, meta, dimension_ranker, other_ranker)
     report["seconds"] = round(time.perf_counter() - started, 1)
     report["oof"] = {"tops": tops, "confidence": confidence, "answers": ranker_answers,
                      "baseline_answers": baseline_answers, "oracle_answers": oracle_answers, "table": table,
@@ -519,7 +534,7 @@ def predict_rows(rows: pd.DataFrame, boxes: dict[str, list[TextBox]], model: Mod
     """Answers for rows whose boxes are known: (answers, chosen candidates, confidence, feature table)."""
     rows = rows.reset_index(drop=True)
     table, _ = build_table(rows, boxes, model.priors, model.meta["vocabulary"], segments=segments)
-    scores = score_candidates(model.ranker, model.dimension_ranker, table, model.features)
+    scores = score_candidates(model.ranker, model.dimension_ranker, table, model.features, model.other_ranker)
     tops = top_candidates(table, scores, len(rows))
     confidence = predict_confidence(model.confidence, tops)
     answers = answers_for(rows, tops, confidence, model.meta["thresholds"], model.priors, model.meta["fallback"], boxes)

@@ -19,13 +19,17 @@ from dataset.errors import UserError
 from dataset.evaluate import score_rows
 from dataset.rows import read_rows
 from dataset.splits import image_folds
+from dataset.units import entity_names
+from features.build import PLACE_AND_ORDER, for_other_attributes
 from features.context import learn_vocabulary
 from ranker.artifacts import DEFAULT_MODEL_DIR, load_model, save_model
-from ranker.lambdarank import ENSEMBLE_SIZE, RankerParams, SeedEnsemble
+from ranker.lambdarank import ENSEMBLE_SIZE, RankerParams, SeedEnsemble, score
 from ranker.pipeline import (
+    dimension_rows,
     pick_on_other_splits,
     predict,
     rows_with_a_right_candidate,
+    score_candidates,
     train,
     tune_ranker,
 )
@@ -93,7 +97,8 @@ def test_a_save_cut_short_leaves_the_old_model_whole(trained, tmp_path, monkeypa
 
     monkeypatch.setattr(model.priors, "save", disk_full)
     with pytest.raises(UserError, match="could not be saved .*No space left on device.*before is unchanged"):
-        save_model(kept, model.ranker, model.confidence, model.priors, model.meta, model.dimension_ranker)
+        save_model(kept, model.ranker, model.confidence, model.priors, model.meta, model.dimension_ranker,
+                   model.other_ranker)
     assert {f.name: f.read_bytes() for f in kept.iterdir()} == before
     assert load_model(kept).meta["file_sha1"] == model.meta["file_sha1"]
 
@@ -115,7 +120,8 @@ def test_a_confidence_model_left_from_an_older_model_is_not_used(tmp_path):
     shutil.copytree(DEFAULT_MODEL_DIR, folder)
     left = (folder / "confidence.txt").read_bytes()
     assert load_model(folder).confidence is not None
-    save_model(folder, model.ranker, None, model.priors, model.meta, model.dimension_ranker)
+    save_model(folder, model.ranker, None, model.priors, model.meta, model.dimension_ranker,
+                   model.other_ranker)
     assert not (folder / "confidence.txt").exists() and load_model(folder).confidence is None
     (folder / "confidence.txt").write_bytes(left)
     assert load_model(folder).confidence is None
@@ -410,3 +416,24 @@ def test_the_answer_is_the_value_with_the_most_score_not_the_single_best_box():
     # the confidence input is the value's share: (1 + e^-0.1) / (1 + e^-0.1 + e^0.5) for row 0
     share = (1 + math.exp(-0.1)) / (1 + math.exp(-0.1) + math.exp(0.5))
     assert tops["softmax_top"].iloc[0] == pytest.approx(share) and tops["softmax_top"].iloc[2] == pytest.approx(1.0)
+
+
+def test_rows_but_dimensions_are_scored_by_a_ranker_without_the_place_cues(trained):
+    root, report = trained
+    model = load_model(root / "model")
+    assert isinstance(model.other_ranker, SeedEnsemble) and len(model.other_ranker.boosters) == ENSEMBLE_SIZE
+    assert set(PLACE_AND_ORDER) <= set(model.features)
+    assert not set(PLACE_AND_ORDER) & set(model.other_ranker.boosters[0].feature_name())
+    # half the rows read as heights: those keep the photos ranker's scores, the rest take the other ranker's,
+    # which do not move when the place cues do
+    table = report["oof"]["table"].copy()
+    table["entity"] = np.where(table["row_pos"] % 2 == 0, entity_names().index("height"), table["entity"])
+    dims = dimension_rows(table)
+    assert dims.any() and (~dims).any()
+    main = score_candidates(model.ranker, model.dimension_ranker, table, model.features)
+    split = score_candidates(model.ranker, model.dimension_ranker, table, model.features, model.other_ranker)
+    assert np.array_equal(split[dims], main[dims])
+    assert np.allclose(split[~dims], score(model.other_ranker, table[~dims], for_other_attributes(model.features)))
+    shuffled = table.assign(**{f: table[f].sample(frac=1.0, random_state=0).to_numpy() for f in PLACE_AND_ORDER})
+    moved = score_candidates(model.ranker, model.dimension_ranker, shuffled, model.features, model.other_ranker)
+    assert np.array_equal(moved[~dims], split[~dims])
