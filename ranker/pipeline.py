@@ -157,15 +157,21 @@ def score_candidates(ranker, dimension_ranker, table: pd.DataFrame, features: li
     DIMENSION_BLEND. Seed ensembles blend seed by seed and average the blends (out of fold this ranked
     better than blending the averaged scores: top-1 0.838 against 0.835 on the bench's fresh splits).
     """
-    if isinstance(ranker, SeedEnsemble) and isinstance(dimension_ranker, SeedEnsemble):
-        scores = np.mean([_blended_scores(r, d, table, features)
-                          for r, d in zip(ranker.boosters, dimension_ranker.boosters, strict=True)], axis=0)
-    else:
-        scores = _blended_scores(ranker, dimension_ranker, table, features)
-    if other_ranker is not None:
-        others = ~dimension_rows(table)
-        scores[others] = score(other_ranker, table[others], for_other_attributes(features))
+    if other_ranker is None:
+        return _photos_scores(ranker, dimension_ranker, table, features)
+    # the photos ranker scores the dimension rows alone: the other rows take the other ranker's scores
+    dimensions = dimension_rows(table)
+    scores = np.zeros(len(table))
+    scores[dimensions] = _photos_scores(ranker, dimension_ranker, table[dimensions], features)
+    scores[~dimensions] = score(other_ranker, table[~dimensions], for_other_attributes(features))
     return scores
+
+
+def _photos_scores(ranker, dimension_ranker, table: pd.DataFrame, features: list[str]) -> np.ndarray:
+    if isinstance(ranker, SeedEnsemble) and isinstance(dimension_ranker, SeedEnsemble):
+        return np.mean([_blended_scores(r, d, table, features)
+                        for r, d in zip(ranker.boosters, dimension_ranker.boosters, strict=True)], axis=0)
+    return _blended_scores(ranker, dimension_ranker, table, features)
 
 
 def _blended_scores(ranker, dimension_ranker, table: pd.DataFrame, features: list[str]) -> np.ndarray:

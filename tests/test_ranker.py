@@ -120,8 +120,7 @@ def test_a_confidence_model_left_from_an_older_model_is_not_used(tmp_path):
     shutil.copytree(DEFAULT_MODEL_DIR, folder)
     left = (folder / "confidence.txt").read_bytes()
     assert load_model(folder).confidence is not None
-    save_model(folder, model.ranker, None, model.priors, model.meta, model.dimension_ranker,
-                   model.other_ranker)
+    save_model(folder, model.ranker, None, model.priors, model.meta, model.dimension_ranker, model.other_ranker)
     assert not (folder / "confidence.txt").exists() and load_model(folder).confidence is None
     (folder / "confidence.txt").write_bytes(left)
     assert load_model(folder).confidence is None
