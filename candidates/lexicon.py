@@ -41,7 +41,7 @@ UNIT_SURFACES: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
     (("millimetre",), ("mm", "millimetre", "millimetres", "millimeter", "millimeters")),
     (("centimetre",), ("cm", "cms", "centimetre", "centimetres", "centimeter", "centimeters")),
     (("metre",), ("m", "mtr", "mtrs", "metre", "metres", "meter", "meters")),
-    (("inch",), ("in", "in.", "inch", "inches", '"')),
+    (("inch",), ("in", "in.", "inch", "inches", "inchs", '"')),
     (("foot",), ("ft", "ft.", "feet", "foot")),
     # a lone `'` is a foot mark, but OCR often reads a faint `"` as `'` (`49' 15" 12"` on one drawing)
     (("foot", "inch"), ("'",)),

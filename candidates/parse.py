@@ -50,25 +50,35 @@ CONFUSIONS: list[tuple[re.Pattern, str]] = [
     (re.compile(r"(?<![A-Za-z\d])S(?=\d\d)"), "5"),  # S00g → 500g
     (re.compile(r"(?<=[:：])(\s?)S(?=\s?(?:V|W|kg|KG|g|G)(?:$|[\s,;)]))"), r"\g<1>5"),  # VOLTAGE:SV → VOLTAGE:5V
     (re.compile(r"(?<=\d)\s?0[zZ]\b"), " oz"),  # 16 0z → 16 oz
+    (re.compile(r"(?<=[Ff][Ll])(\.?\s?)0[zZ]\b"), r"\1oz"),  # 8 FL 0Z → 8 FL oz
     (re.compile(r"(?<=\d)\s?([kK])9\b"), r" \1g"),  # 7.3k9 → 7.3 kg: g read as 9
-    (re.compile(r"(?<=\d)\s?I[bB](?=[sS]?\b)"), " lb"),  # 5 Ib → 5 lb
+    (re.compile(r"(?<=\d)\s?[Ii|][bB](?=[sS]?\b)"), " lb"),  # 5 Ib, 109.3 |b, 30-55ibs → lb
+    (re.compile(r"(?<=\d)\s?m9\b"), " mg"),  # 10 m9 → 10 mg: g read as 9
+    (re.compile(r"(?<=\d)\s?K\sG\b"), " KG"),  # 150 K G
+    (re.compile(r"(?<=\d)mn(?=[\d/])"), "mm"),  # 151mn5.44in, 69mn2.7 → mm (`10mn.` is French minutes)
+    (re.compile(r"(?<=\d)(\s?(?:cm|mm))[il](?![A-Za-z])"), r"\1"),  # 140cmi, 36cml: a bar read after the unit
+    (re.compile(r"(?<=\d)(\s?in)l(?![A-Za-z])"), r"\1"),  # 1.69 inl 4.3 cm
+    (re.compile(r"(?<=\d)(\s?(?:cm|mm|kg|g|lbs?))to\b"), r"\1 to"),  # 30.5 cmto 33.5 cm
     (re.compile(r"(?<=\d)1[bB](?=[sS]?\b)"), " lb"),  # (6.61b) → 6.6 lb: "b" alone is no unit
     (re.compile(r"(?<=\d)\s?[*](?![\s*]*\d)"), '"'),  # 12* → 12" (a star read for an inch mark)
     (re.compile(r"(?<=\d)\s?m[I|](?![a-z])"), " ml"),  # 200 mI → 200 ml
     (re.compile(r"(\d\s?(?:kg|g|ml|mL|cl|l|L))e\b"), r"\1 e"),  # 350ge: the ℮ (estimated) mark read as e
-    (re.compile(r"(?<=[(（])(\d+(?:[.,]\d+)?)9(?=\s?[)）])"), r"\1g"),  # 3.18OZ(909): g read as 9 in brackets
+    (re.compile(r"(?<=[(（])(\d+(?:[.,]\d+)?\s?)9(?=\s?[)）])"), r"\1g"),  # 3.18OZ(909), 3 02 (85 9): g read as 9
 ]
 _QUOTE_FIXES = str.maketrans({"”": '"', "“": '"', "″": '"', "’": "'", "′": "'", "‘": "'", "⁄": "/", "，": ","})
 
 
 _VULGAR_AFTER_DIGIT = re.compile(r"(?<=\d)([\u00bc-\u00be\u2150-\u215e])")
+# `12.5*16.7*6.7 (cm)`: a length unit in brackets after a number is that number's unit, so a dimension group
+# ending in one has a unit (other units in brackets are read by SINGLE; `(W)` may be a width, not watts)
+_BRACKETED_LENGTH = re.compile(r"(?<=\d)\s*\(\s*(cm|mm|in|inch|inches|CM|MM|IN)\s*\)")
 
 
 def normalise(text: str) -> str:
     # `3½` must become `3 1/2`: NFKC alone writes `31⁄2`, which reads as 31/2
     text = _VULGAR_AFTER_DIGIT.sub(r" \1", text)
     text = unicodedata.normalize("NFKC", text).translate(_QUOTE_FIXES)
-    return text.replace("''", '"')
+    return _BRACKETED_LENGTH.sub(r" \1", text.replace("''", '"'))
 
 
 def fix_ocr_confusions(text: str) -> str:

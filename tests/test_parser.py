@@ -40,6 +40,19 @@ def kinds(text):
         ("5 Ib", {(5.0, "pound")}),
         ("NETWT.3kg（6.61b)", {(3.0, "kilogram"), (6.6, "pound")}),
         ("16 0z", {(16.0, "ounce"), (16.0, "fluid ounce")}),
+        ("OM CONCENTRATE 33.8 FL. 0Z (1.1", {(33.8, "fluid ounce")}),
+        ("Weight: 109.3 |b Dimensio", {(109.3, "pound")}),
+        ("T USER WELGHT: 30-55ibs", {(30.0, "pound"), (55.0, "pound")}),
+        ("lc Irlhydrolo) 10 m9 Iniendcd", {(10.0, "milligram")}),
+        ("service life. 150 K G 4)) SUP", {(150.0, "kilogram")}),
+        ("Net Wt 3 02 (85 9) and", {(85.0, "gram")}),
+        ("69mn2. 7 52mm/", {(69.0, "millimetre"), (52.0, "millimetre")}),
+        ("NITRO 140cmi 56cm", {(140.0, "centimetre"), (56.0, "centimetre")}),
+        ("Agendas 42cm 36cml Folio A4", {(42.0, "centimetre"), (36.0, "centimetre")}),
+        ("Width Size: 1.69 inl 4.3 cm", {(1.69, "inch"), (4.3, "centimetre")}),
+        ("10 inlets", set()),
+        ("Cuisson: 10mn.", set()),
+        ("4.53 Inchs 0.35 Inchs]", {(4.53, "inch"), (0.35, "inch")}),
         ("UL NCW Ahik WHH 0 25mm 7.3k9 uterkal", {(25.0, "millimetre"), (7.3, "kilogram")}),  # g read as 9
         ("SONGMICS 250k9 Maee", {(250.0, "kilogram")}),
         ("Height Zcm Weight 18.8Ogm Width 9cm", {(18.8, "gram"), (9.0, "centimetre")}),
@@ -97,6 +110,8 @@ def test_ranges_give_both_ends():
     assert kinds("100-240V~ 50/60Hz") == {(100.0, "volt", "range_low", 0), (240.0, "volt", "range_high", 0)}
     assert kinds("220V-240V") == {(220.0, "volt", "range_low", 0), (240.0, "volt", "range_high", 0)}
     assert kinds("5 to 10 kg") == {(5.0, "kilogram", "range_low", 0), (10.0, "kilogram", "range_high", 0)}
+    assert kinds("Thread Length 30.5 cmto 33.5 cm") == {(30.5, "centimetre", "range_low", 0),
+                                                        (33.5, "centimetre", "range_high", 0)}
     # one length written twice is not a range
     assert kinds("5 in - 12.7 cm") == {(5.0, "inch", "single", 0), (12.7, "centimetre", "single", 0)}
 
@@ -104,6 +119,10 @@ def test_ranges_give_both_ends():
 def test_dimension_groups_and_multipacks():
     assert kinds("10 x 20 x 30 cm") == {(10.0, "centimetre", "dimension", 1), (20.0, "centimetre", "dimension", 2),
                                         (30.0, "centimetre", "dimension", 3)}
+    # the unit in brackets after the group (`(cm)`) is the group's
+    assert kinds("carrying 12.5*16.7*6.7 (cm) We") == {(12.5, "centimetre", "dimension", 1),
+                                                       (16.7, "centimetre", "dimension", 2),
+                                                       (6.7, "centimetre", "dimension", 3)}
     axes = {c.axis for c in parse_text("L 30 x W 20 x H 10cm")}
     assert axes == {"L", "W", "H"}
     assert kinds("4 x 100 g") == {(100.0, "gram", "multipack", 0), (400.0, "gram", "multipack_total", 0)}
