@@ -576,7 +576,8 @@ def predict(input_csv: Path, images_dir: Path, output: Path, model_dir: Path | N
         missing.update(ocr_stats["missing"])
         bar.update(len(chunk))
     bar.close()
-    if missing and len(missing) == images:
+    absent = [name for name in missing if not (Path(images_dir) / name).exists()]  # not the unreadable ones
+    if absent and len(absent) == images:
         log.warning("none of the input's images is in %s: `prodspec download --input %s --images %s` fetches them "
                     "by link; no answer comes from a photo", images_dir, input_csv, images_dir)
     write_predictions(rows, answers, output)

@@ -164,6 +164,22 @@ def test_predict_into_a_wrong_folder_names_a_few_images_and_says_why(trained, tm
     assert len(pd.read_csv(tmp_path / "out.csv")) == 12
 
 
+def test_predict_on_unreadable_photos_does_not_say_they_are_absent(trained, tmp_path, caplog):
+    # photos that are there but corrupt are named as unreadable; the hint to download them would mislead
+    root, _ = trained
+    rows = pd.read_csv(root / "test.csv", dtype=str).iloc[:3]
+    rows.to_csv(tmp_path / "in.csv", index=False)
+    (tmp_path / "images").mkdir()
+    for link in rows["image_link"]:
+        (tmp_path / "images" / link.rsplit("/", 1)[-1]).write_bytes(b"not a photo")
+    with caplog.at_level(logging.WARNING):
+        result = predict(tmp_path / "in.csv", tmp_path / "images", tmp_path / "out.csv", model_dir=root / "model",
+                         cache_dir=tmp_path / "cache", progress=False)
+    assert result["missing_images"] == rows["image_link"].nunique()
+    assert "image unreadable:" in caplog.text
+    assert "none of the input's images is in" not in caplog.text
+
+
 def test_predict_in_chunks_answers_as_all_at_once(trained):
     # a long input goes through a few thousand rows at a time; the chunks must not change any answer
     root, _ = trained
