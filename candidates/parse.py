@@ -69,16 +69,16 @@ _QUOTE_FIXES = str.maketrans({"”": '"', "“": '"', "″": '"', "’": "'", "�
 
 
 _VULGAR_AFTER_DIGIT = re.compile(r"(?<=\d)([\u00bc-\u00be\u2150-\u215e])")
-# `12.5*16.7*6.7 (cm)`: a length unit in brackets after a number is that number's unit, so a dimension group
-# ending in one has a unit (other units in brackets are read by SINGLE; `(W)` may be a width, not watts)
-_BRACKETED_LENGTH = re.compile(r"(?<=\d)\s*\(\s*(cm|mm|in|inch|inches|CM|MM|IN)\s*\)")
+# `12.5*16.7*6.7 (cm)`: a length unit in brackets after a dimension group's last number is the group's unit
+# (a single number's bracketed unit is read by SINGLE; `(W)` may be a width, not watts)
+_BRACKETED_LENGTH = re.compile(r"([xX×*]\s*\d+(?:[.,]\d+)?)\s*\(\s*(cm|mm|in|inch|inches|CM|MM|IN)\s*\)")
 
 
 def normalise(text: str) -> str:
     # `3½` must become `3 1/2`: NFKC alone writes `31⁄2`, which reads as 31/2
     text = _VULGAR_AFTER_DIGIT.sub(r" \1", text)
     text = unicodedata.normalize("NFKC", text).translate(_QUOTE_FIXES)
-    return _BRACKETED_LENGTH.sub(r" \1", text.replace("''", '"'))
+    return _BRACKETED_LENGTH.sub(r"\1 \2", text.replace("''", '"'))
 
 
 def fix_ocr_confusions(text: str) -> str:
