@@ -61,3 +61,24 @@ def test_bench_writes_results_report_and_figures(tmp_path):
     listing = explain(tmp_path / "blank.png", "item_weight", "999999", picture, model_dir=out / "model",
                       cache_dir=tmp_path / "cache")
     assert listing.startswith("answer: no answer (OCR found no text: ")  # and the fallback's word, if any
+
+
+def test_rows_sharing_a_photo_and_dimension_pairs_answered_alike():
+    import pandas as pd
+
+    from bench.shared_photos import answered_pairs, sharing
+
+    rows = pd.DataFrame({
+        "image_link": ["a.jpg", "a.jpg", "b.jpg", "b.jpg", "c.jpg", "d.jpg", "d.jpg"],
+        "entity_name": ["height", "width", "depth", "item_weight", "height", "width", "depth"],
+        "label": ["5.0 inch", "11.88 inch", "2.0 cm", "5.0 gram", "1.0 inch", "3.0 inch", "3.0 inch"],
+        "ranker": ["5.0 inch", "5.0 inch", "2.0 cm", "5.0 gram", "1.0 inch", "3.0 inch", "3.0 inch"],
+    })
+    assert sharing(rows) == {"rows": 7, "photos": 4, "rows_sharing_a_photo": 6, "dimension_rows": 6,
+                             "dimension_rows_sharing_a_photo": 4}
+    pairs = answered_pairs(rows)
+    # a.jpg: one answer for two attributes, one of them right; d.jpg: equal labels, both right
+    assert (pairs["pairs"], pairs["answered_alike"], pairs["answered_alike_labels_equal"],
+            pairs["answered_alike_one_right"]) == (2, 2, 1, 1)
+    assert pairs["answered_alike_examples"][0] == {"photo": "a.jpg", "height": "5.0 inch", "width": "11.88 inch",
+                                                   "answer": "5.0 inch"}
