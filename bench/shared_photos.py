@@ -14,7 +14,6 @@ matched to their photos through `--answer-labels`.
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 from pathlib import Path
 
@@ -34,24 +33,25 @@ def sharing(rows: pd.DataFrame) -> dict:
             "dimension_rows": len(dims), "dimension_rows_sharing_a_photo": int((dim_attributes > 1).sum())}
 
 
-def dimension_pairs(rows: pd.DataFrame) -> list[tuple[pd.Series, pd.Series]]:
-    """Every pair of rows of one photo that ask for two different dimension attributes."""
+def dimension_pairs(rows: pd.DataFrame) -> pd.DataFrame:
+    """Every pair of rows of one photo that ask for two different dimension attributes (columns `_a` and `_b`)."""
     dims = rows[rows["entity_name"].isin(DIMENSIONS)]
-    return [(a, b) for _, group in dims.groupby("image_link")
-            for (_, a), (_, b) in itertools.combinations(group.sort_values("entity_name").iterrows(), 2)
-            if a["entity_name"] != b["entity_name"]]
+    pairs = dims.merge(dims, on="image_link", suffixes=("_a", "_b"))
+    return pairs[pairs["entity_name_a"] < pairs["entity_name_b"]].reset_index(drop=True)
 
 
 def answered_pairs(answers: pd.DataFrame) -> dict:
     """How the ranker answered each pair of dimension rows of one photo (`answers`: label, ranker, image_link)."""
     pairs = dimension_pairs(answers)
-    alike = [(a, b) for a, b in pairs if a["ranker"] == b["ranker"] and a["ranker"]]
+    alike = pairs[(pairs["ranker_a"] == pairs["ranker_b"]) & (pairs["ranker_a"] != "")]
+    right_a, right_b = alike["ranker_a"] == alike["label_a"], alike["ranker_b"] == alike["label_b"]
     return {"pairs": len(pairs),
             "answered_alike": len(alike),
-            "answered_alike_labels_equal": sum(a["label"] == b["label"] for a, b in alike),
-            "answered_alike_one_right": sum((a["ranker"] == a["label"]) != (b["ranker"] == b["label"]) for a, b in alike),
-            "answered_alike_examples": [{"photo": Path(a["image_link"]).name, a["entity_name"]: a["label"],
-                                         b["entity_name"]: b["label"], "answer": a["ranker"]} for a, b in alike]}
+            "answered_alike_labels_equal": int((alike["label_a"] == alike["label_b"]).sum()),
+            "answered_alike_one_right": int((right_a != right_b).sum()),
+            "answered_alike_examples": [{"photo": Path(p["image_link"]).name, p["entity_name_a"]: p["label_a"],
+                                         p["entity_name_b"]: p["label_b"], "answer": p["ranker_a"]}
+                                        for p in alike.to_dict("records")]}
 
 
 def main() -> None:
@@ -66,7 +66,7 @@ def main() -> None:
     labels = read_rows(args.labels, labelled=True)
     pairs = dimension_pairs(labels)
     report["labels"] = {"file": str(args.labels), **sharing(labels), "dimension_label_pairs": len(pairs),
-                        "equal_pairs": sum(a["entity_value"] == b["entity_value"] for a, b in pairs)}
+                        "equal_pairs": int((pairs["entity_value_a"] == pairs["entity_value_b"]).sum())}
     if args.answers.is_file():
         answers = pd.read_csv(args.answers, dtype=str, keep_default_na=False)
         photos = read_rows(args.answer_labels, labelled=True)[["index", "image_link"]]
