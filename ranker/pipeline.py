@@ -162,8 +162,10 @@ def score_candidates(ranker, dimension_ranker, table: pd.DataFrame, features: li
     # the photos ranker scores the dimension rows alone: the other rows take the other ranker's scores
     dimensions = dimension_rows(table)
     scores = np.zeros(len(table))
-    scores[dimensions] = _photos_scores(ranker, dimension_ranker, table[dimensions], features)
-    scores[~dimensions] = score(other_ranker, table[~dimensions], for_other_attributes(features))
+    if dimensions.any():
+        scores[dimensions] = _photos_scores(ranker, dimension_ranker, table[dimensions], features)
+    if not dimensions.all():
+        scores[~dimensions] = score(other_ranker, table[~dimensions], for_other_attributes(features))
     return scores
 
 
@@ -200,13 +202,18 @@ def _oof_scores(table: pd.DataFrame, folds_by_row: np.ndarray, features: list[st
     dimensions = dimension_rows(table)
     for fold in np.unique(folds_by_row):
         held = row_fold == fold
+        if not held.any():  # the fold's rows offer no candidate at all
+            continue
         fold_table, fold_text, fold_features = (
             words.for_fold(table, text, features, folds_by_row != fold) if words is not None
             else (table, text, features))
-        booster = fit_main_ranker(fold_table[~held], fold_features, params, seeds)
+        # each ranker is fitted only where the held-out fold has rows for it to score: the photos ranker and
+        # the dimension ranker for height, width and depth rows, the other ranker for the rest
+        held_dimensions, held_others = (held & dimensions).any(), (held & ~dimensions).any()
+        booster = fit_main_ranker(fold_table[~held], fold_features, params, seeds) if held_dimensions else None
         dimension_booster = (fit_dimension_ranker(fold_table[~held], fold_text, fold_features, params, seeds)
-                             if fold_text is not None and (held & dimensions).any() else None)
-        other_booster = fit_other_ranker(fold_table[~held], fold_features, params, seeds)
+                             if fold_text is not None and held_dimensions else None)
+        other_booster = fit_other_ranker(fold_table[~held], fold_features, params, seeds) if held_others else None
         scores[held] = score_candidates(booster, dimension_booster, fold_table[held], fold_features, other_booster)
     return scores
 
