@@ -192,16 +192,16 @@ def _precision_operating_point(rows: pd.DataFrame, runs: list[tuple[pd.DataFrame
     fold split of the confidence model, the training split's first): the threshold `train` would ship and the
     curve of precision, recall and F1 against the threshold, on the first; and what a threshold found on other
     rows gives on rows it never saw, for every run on each fresh fold split."""
-    tops, confidence = runs[0]
-    correct = tops["label"].to_numpy().astype(bool)
+    scored = [(run_confidence, run_tops["label"].to_numpy().astype(bool)) for run_tops, run_confidence in runs]
+    confidence, correct = scored[0]
     entities = rows["entity_name"].to_numpy()
     empty = (rows["entity_value"].str.strip() == "").to_numpy()
     thresholds, _ = tune_thresholds(confidence, correct, entities, empty, "precision", floor)
     cut = next(iter(thresholds.values()))  # the precision objective gives every attribute the same one
     answered = confidence >= cut
     splits = [image_folds(rows["image_name"], k=k_folds, seed=s) for s in FRESH_SEEDS]
-    held_out = [point for run_tops, run_confidence in runs
-                for point in held_out_precision(run_confidence, run_tops["label"].to_numpy().astype(bool), splits, floor)]
+    held_out = [point for run_confidence, run_correct in scored
+                for point in held_out_precision(run_confidence, run_correct, splits, floor)]
     curve = precision_recall_curve(confidence, correct, empty).to_dict("list")
     return {"min_precision": floor, "thresholds": thresholds,
             "answered_rate": round(float(answered.mean()), 4),
