@@ -6,6 +6,7 @@ SHARED  ?= ../shared/data
 INPUT   ?= dataset/sample/sample.csv
 IMAGES  ?= dataset/sample/images
 OUTPUT  ?= out/predictions.csv
+MODEL   ?= prodspec/model
 LABELS  ?= $(SHARED)/dev/labels.csv
 TRAIN_IMAGES ?= $(SHARED)/dev/images
 OBJECTIVE ?= f1
@@ -19,7 +20,7 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[dev]"
+	$(BIN)/pip install -q -e ".[dev,easyocr]"
 	touch $@
 
 predict: setup
@@ -28,7 +29,7 @@ predict: setup
 	@echo "predictions: $(OUTPUT)"
 
 train: setup
-	$(BIN)/prodspec train --labels $(LABELS) --images $(TRAIN_IMAGES) --objective $(OBJECTIVE) --trials $(TRIALS)
+	$(BIN)/prodspec train --labels $(LABELS) --images $(TRAIN_IMAGES) --model-dir $(MODEL) --objective $(OBJECTIVE) --trials $(TRIALS)
 
 bench: setup
 	$(BIN)/prodspec bench $(if $(LIMIT),--limit $(LIMIT),)
@@ -37,7 +38,7 @@ test: setup
 	$(BIN)/python -m pytest
 
 lint: setup
-	$(BIN)/ruff check bench candidates features ranker dataset tests
+	$(BIN)/ruff check bench candidates features ranker dataset prodspec tests
 
 clean:
 	rm -rf out bench/out

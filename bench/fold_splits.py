@@ -18,16 +18,13 @@ from pathlib import Path
 
 from candidates.cache import OcrCache
 from candidates.ocr import OcrSettings
-from dataset.cli import chosen_text_corpus
-from ranker.artifacts import DEFAULT_MODEL_DIR
-from ranker.bench import default_data
+from prodspec.bench import default_data
+from prodspec.commands import chosen_text_corpus
+from prodspec.crossval import scores_on_fresh_splits, split_means
+from prodspec.paths import SHIPPED_MODEL_DIR
+from prodspec.training_data import training_data
+from ranker.blend import ranker_features
 from ranker.lambdarank import RankerParams
-from ranker.pipeline import (
-    ranker_features,
-    scores_on_fresh_splits,
-    split_means,
-    training_data,
-)
 
 MEASURES = ("top1", "strict_f1", "numeric_f1", "test_mix_strict_f1", "dimension_top1")
 
@@ -44,8 +41,8 @@ def fold_splits(labels: Path, images: Path, model_dir: Path, splits: int, text_c
         cache.close()
     params = RankerParams(**meta["params"])
     features = ranker_features(data.table_features, meta["objective"])
-    per_split = scores_on_fresh_splits(data.table, data.rows, data.priors, meta["fallback"], features, params,
-                                       seeds=range(1, splits + 1), text=data.text, boxes=data.boxes, words=data.words)
+    per_split = scores_on_fresh_splits(data.table, data.priors, meta["fallback"], features, params,
+                                       seeds=range(1, splits + 1), text=data.text, words=data.words)
     return {"model": str(model_dir), "params": meta["params"], "rows": len(data.rows), "text_rows": data.text_rows,
             "splits": per_split,
             "mean": split_means(per_split)}
@@ -65,7 +62,7 @@ def render(result: dict) -> str:
 def main() -> None:
     cli = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     cli.add_argument("--splits", type=int, default=20)
-    cli.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR)
+    cli.add_argument("--model", type=Path, default=SHIPPED_MODEL_DIR)
     cli.add_argument("--labels", type=Path, default=None)
     cli.add_argument("--images", type=Path, default=None)
     cli.add_argument("--text-corpus", type=Path, default=None,

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from candidates.ocr import OcrSettings, make_engine
+from candidates.engines import make_engine
+from candidates.ocr import OcrSettings
 from candidates.parse import parse_boxes
 from candidates.recall import recall_table
 from dataset.images import load_rgb

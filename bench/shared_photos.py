@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from dataset.rows import read_rows
-from ranker.pipeline import DIMENSIONS
+from ranker.blend import DIMENSIONS
 
 
 def sharing(rows: pd.DataFrame) -> dict:

@@ -24,10 +24,11 @@ from bench.ocr_trial import parse_setting
 from candidates.cache import OcrCache
 from candidates.parse import parse_boxes
 from candidates.recall import recall_table
+from candidates.run_ocr import read_folder
 from dataset.evaluate import score_rows
 from dataset.rows import read_rows
-from ranker.artifacts import DEFAULT_MODEL_DIR
-from ranker.pipeline import predict, read_images
+from prodspec.paths import SHIPPED_MODEL_DIR
+from prodspec.predict import predict
 
 
 def one_setting(rows: pd.DataFrame, images: Path, text: str, workers: int | None, model_dir: Path) -> dict:
@@ -45,8 +46,9 @@ def one_setting(rows: pd.DataFrame, images: Path, text: str, workers: int | None
                          shipped_cache=False)
         seconds = time.perf_counter() - started
         answers = list(pd.read_csv(tmp / "out.csv", dtype=str, keep_default_na=False)["prediction"])
-        boxes, _, _ = read_images(rows, images, settings, OcrCache(tmp / "cache", shipped_dir=None), progress=False)
-    recall = recall_table(rows, [parse_boxes(boxes[n]) for n in rows["image_name"]])["overall"]["recall"]
+        readings, _ = read_folder(rows["image_name"], images, settings, OcrCache(tmp / "cache", shipped_dir=None),
+                                  progress=False)
+    recall = recall_table(rows, [parse_boxes(readings[n].boxes) for n in rows["image_name"]])["overall"]["recall"]
     return {"setting": text, "images": result["images"], "seconds": round(seconds, 1),
             "images_per_s": round(result["images"] / seconds, 3), "candidate_recall": recall,
             "strict_f1_shipped_model": round(score_rows(list(rows["entity_value"]), answers).strict_f1, 4)}
@@ -60,7 +62,7 @@ def main() -> None:
     parser.add_argument("--setting", action="append", default=None)
     parser.add_argument("--easyocr", type=int, default=0, help="also time EasyOCR defaults on this many images")
     parser.add_argument("--workers", type=int, default=None)
-    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR)
+    parser.add_argument("--model", type=Path, default=SHIPPED_MODEL_DIR)
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     rows = read_rows(args.labels, labelled=True)

@@ -38,33 +38,6 @@ DIM_ITEM = re.compile(
 _DIM_ITEM_SRC = rf"(?:{_AXIS}\s*[:.]?\s*)?{NUMBER}\s*(?:{UNIT}{_UNIT_END})?(?:\s*\(?{_AXIS}\)?(?![A-Za-z]))?"
 DIMENSION = re.compile(rf"{_LEFT}{_DIM_ITEM_SRC}(?:\s*[xX×\*]\s*{_DIM_ITEM_SRC}){{1,3}}")
 
-# (pattern, replacement): OCR confusions, applied only next to digits or units
-CONFUSIONS: list[tuple[re.Pattern, str]] = [
-    (re.compile(r"(?<=\d)[Oo](?=[\dOo]*\d)"), "0"),  # 5O0 → 500
-    (re.compile(r"(?<=\d)[Oo](?=[Oo]*\s?(?:g|gm|gms|gsm|kg|mg|ml|mL|G|GM|GSM|KG|MG|ML|W|V|cm|mm|CM|MM)\b)"), "0"),  # 1OO g
-    (re.compile(r"(?<![A-Za-z\d])[Oo](?=[.,]\d)"), "0"),  # O.5 kg
-    (re.compile(r"(?<=\d[.,])[Oo](?=\s?[a-zA-Z\"'])"), "0"),  # 8.Ocm → 8.0cm
-    (re.compile(r"(?<=\d[.,])S(?=\s?[a-zA-Z\"'])"), "5"),  # 9.Scm → 9.5cm
-    (re.compile(r"(?<![A-Za-z])[lI|](?=\d)"), "1"),  # l00ml → 100ml
-    (re.compile(r"(?<=\d)[lI](?=\d)"), "1"),  # 1l5 → 115
-    (re.compile(r"(?<![A-Za-z\d])S(?=\d\d)"), "5"),  # S00g → 500g
-    (re.compile(r"(?<=[:：])(\s?)S(?=\s?(?:V|W|kg|KG|g|G)(?:$|[\s,;)]))"), r"\g<1>5"),  # VOLTAGE:SV → VOLTAGE:5V
-    (re.compile(r"(?<=\d)\s?0[zZ]\b"), " oz"),  # 16 0z → 16 oz
-    (re.compile(r"(?<=[Ff][Ll])(\.?\s?)0[zZ]\b"), r"\1oz"),  # 8 FL 0Z → 8 FL oz
-    (re.compile(r"(?<=\d)\s?([kK])9\b"), r" \1g"),  # 7.3k9 → 7.3 kg: g read as 9
-    (re.compile(r"(?<=\d)\s?[Ii|][bB](?=[sS]?\b)"), " lb"),  # 5 Ib, 109.3 |b, 30-55ibs → lb
-    (re.compile(r"(?<=\d)\s?m9\b"), " mg"),  # 10 m9 → 10 mg: g read as 9
-    (re.compile(r"(?<=\d)\s?K\sG\b"), " KG"),  # 150 K G
-    (re.compile(r"(?<=\d)mn(?=[\d/])"), "mm"),  # 151mn5.44in, 69mn2.7 → mm (`10mn.` is French minutes)
-    (re.compile(r"(?<=\d)(\s?(?:cm|mm))[il](?![A-Za-z])"), r"\1"),  # 140cmi, 36cml: a bar read after the unit
-    (re.compile(r"(?<=\d)(\s?in)l(?![A-Za-z])"), r"\1"),  # 1.69 inl 4.3 cm
-    (re.compile(r"(?<=\d)(\s?(?:cm|mm|kg|g|lbs?))to\b"), r"\1 to"),  # 30.5 cmto 33.5 cm
-    (re.compile(r"(?<=\d)1[bB](?=[sS]?\b)"), " lb"),  # (6.61b) → 6.6 lb: "b" alone is no unit
-    (re.compile(r"(?<=\d)\s?[*](?![\s*]*\d)"), '"'),  # 12* → 12" (a star read for an inch mark)
-    (re.compile(r"(?<=\d)\s?m[I|](?![a-z])"), " ml"),  # 200 mI → 200 ml
-    (re.compile(r"(\d\s?(?:kg|g|ml|mL|cl|l|L))e\b"), r"\1 e"),  # 350ge: the ℮ (estimated) mark read as e
-    (re.compile(r"(?<=[(（])(\d+(?:[.,]\d+)?\s?)9(?=\s?[)）])"), r"\1g"),  # 3.18OZ(909), 3 02 (85 9): g read as 9
-]
 _QUOTE_FIXES = str.maketrans({"”": '"', "“": '"', "″": '"', "’": "'", "′": "'", "‘": "'", "⁄": "/", "，": ","})
 
 
@@ -74,7 +47,7 @@ def _replacer(replacement: str):
     return (lambda match: match.expand(replacement)) if "\\" in replacement else replacement
 
 
-_FIXES = [(pattern, _replacer(replacement)) for pattern, replacement in CONFUSIONS]
+_FIXES = [(pattern, _replacer(replacement)) for pattern, replacement in lexicon.CONFUSIONS]
 _VULGAR_AFTER_DIGIT = re.compile(r"(?<=\d)([\u00bc-\u00be\u2150-\u215e])")
 _SPACE_BEFORE = _replacer(r" \1")
 # `12.5*16.7*6.7 (cm)`: a length unit in brackets after a dimension group's last number is the group's unit

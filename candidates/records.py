@@ -1,10 +1,13 @@
-"""The two records this stage produces: an OCR text box, and a quantity candidate read from boxes."""
+"""The records of this stage: what OCR read off a photo (`ImageReading`: text boxes and drawn lines), the
+quantity candidates read from it, and `ImageCandidates`, the one record the next stage (features/) reads."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -80,3 +83,51 @@ class Candidate:
     @property
     def matched_text(self) -> str:
         return self.source[self.span[0] : self.span[1]]
+
+
+NO_SEGMENTS = np.zeros((0, 4), np.float32)
+
+
+@dataclass
+class ImageReading:
+    """What OCR read off one photo: text boxes, and the drawn lines' segments (x1, y1, x2, y2) in the same pixels."""
+
+    boxes: list[TextBox]
+    seconds: float = 0.0  # OCR seconds, as measured when the photo was read
+    cached: bool = False  # taken from the OCR cache, not read now
+    segments: np.ndarray = field(default_factory=lambda: NO_SEGMENTS)
+    missing: bool = False  # no readable photo: nothing was read
+
+
+@dataclass(frozen=True)
+class LineCues:
+    """The longest drawn line beside a candidate's text in each direction, as shares of the image's width
+    (across), height (down) and diagonal (slant); 0 where there is none."""
+
+    across: float
+    down: float
+    slant: float
+
+
+@dataclass
+class ImageCandidates:
+    """Everything features/ reads about one photo, or one flat OCR text with no boxes (`flat`).
+
+    `lines` holds each candidate's line cues, in the candidates' order; None where the drawn lines are not known
+    (a flat text, a cache that never kept them). `printed`: every number the photo prints, with or without a unit.
+    """
+
+    boxes: list[TextBox]
+    candidates: list[Candidate]
+    lines: list[LineCues] | None
+    printed: frozenset[float]
+    size: tuple[float, float]  # the image's width and height as far as the boxes show them
+    flat: bool = False
+    missing: bool = False
+
+
+def image_extent(boxes: list[TextBox]) -> tuple[float, float]:
+    """The image size as far as the boxes show it (the cache keeps boxes, not the image)."""
+    if not boxes:
+        return 1.0, 1.0
+    return max(max(b.right for b in boxes), 1.0), max(max(b.bottom for b in boxes), 1.0)

@@ -12,11 +12,10 @@ import os
 import sqlite3
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import closing
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -24,17 +23,18 @@ from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from candidates.cache import OcrCache
+from candidates.engines import make_engine
 from candidates.lines import cache_key, find_segments
-from candidates.ocr import OcrSettings, make_engine, uses_cuda
-from candidates.records import TextBox
+from candidates.ocr import OcrSettings, uses_cuda
+from candidates.records import NO_SEGMENTS, ImageReading, TextBox
 from dataset.errors import UserError
 from dataset.images import UnreadableImage, decode_rgb, file_digest
 
 log = logging.getLogger(__name__)
 
 _engine = None
+_engine_settings: OcrSettings | None = None  # what `_engine` was made with
 _settings: OcrSettings | None = None
-_NO_SEGMENTS = np.zeros((0, 4), np.float32)
 # Each worker holds its own CUDA sessions. On an H100 (80 GB, 16 cores) 8 workers read the 600 dev photos at
 # 9.0 a second and 16 at 10.2, from one run each (README, "GPU"): unasked, CUDA runs 8 at most, and fewer where
 # the GPU lacks CUDA_WORKER_MIB free for each (8 workers peaked at 28 GB together, 31 GB with a 1920 px detector)
@@ -46,9 +46,20 @@ NAMED_PROBLEMS = 10
 
 
 def _init_worker(settings: OcrSettings, read_text: bool = True, compiled_dir: Path | None = None) -> None:
-    global _engine, _settings
+    """Make this process's engine, or keep the one it has for the same settings (a caller reading one photo at a
+    time, as the Python API does, pays for the models once)."""
+    global _engine, _engine_settings, _settings
+    if read_text and not (_engine is not None and _engine_settings == settings):
+        _engine, _engine_settings = make_engine(settings, compiled_dir), settings
     _settings = settings
-    _engine = make_engine(settings, compiled_dir) if read_text else None
+
+
+def read_array(image: np.ndarray, settings: OcrSettings, compiled_dir: Path | None = None) -> ImageReading:
+    """One decoded photo (RGB, already shrunk to the settings' max_side) read in this process, its lines found."""
+    _init_worker(settings, True, compiled_dir)
+    started = time.perf_counter()
+    boxes = _engine.read(image)
+    return ImageReading(boxes, time.perf_counter() - started, segments=find_segments(image))
 
 
 def _read_one(path: str, read_text: bool) -> tuple[str, list[TextBox] | None, float, np.ndarray | str]:
@@ -86,24 +97,15 @@ def gpu_free_mib() -> int | None:
         return None
 
 
-@dataclass
-class OcrResult:
-    boxes: list[TextBox]
-    seconds: float
-    cached: bool
-    segments: np.ndarray = field(default_factory=lambda: _NO_SEGMENTS)
-    missing: bool = False  # no readable image: nothing was OCRed
-
-
 def ocr_images(
     paths: list[Path],
     settings: OcrSettings,
     cache: OcrCache,
     workers: int | None = None,
     progress: bool = True,
-) -> dict[Path, OcrResult]:
+) -> dict[Path, ImageReading]:
     """OCR each distinct image once; a missing or unreadable image gives no boxes (and a warning)."""
-    results: dict[Path, OcrResult] = {}
+    results: dict[Path, ImageReading] = {}
     unread = _Unread(results)
     digests: dict[Path, str | None] = {p: file_digest(p) for p in dict.fromkeys(paths)}
     fingerprint = settings.fingerprint()
@@ -116,7 +118,7 @@ def ocr_images(
         hit = cache.get(digest, fingerprint)
         segments = cache.get_segments(digest, lines_key)
         if hit is not None:
-            results[path] = OcrResult(hit[0], hit[1], cached=True, segments=_NO_SEGMENTS if segments is None else segments)
+            results[path] = ImageReading(hit[0], hit[1], cached=True, segments=NO_SEGMENTS if segments is None else segments)
         if hit is None or segments is None:
             todo.append((path, hit is None))
     if todo:
@@ -125,24 +127,37 @@ def ocr_images(
     return results
 
 
+def read_folder(names: Iterable[str], images_dir: Path, settings: OcrSettings, cache: OcrCache,
+                workers: int | None = None, progress: bool = True) -> tuple[dict[str, ImageReading], dict]:
+    """Each named photo's reading (OCR only what the cache lacks), by name, and what it took: how many photos,
+    how many read now, each one's OCR seconds, and which were missing or unreadable."""
+    paths = [Path(images_dir) / name for name in dict.fromkeys(names)]
+    results = ocr_images(paths, settings, cache, workers=workers, progress=progress)
+    readings = {p.name: r for p, r in results.items()}
+    read = [r for r in readings.values() if not r.missing]
+    stats = {"images": len(paths), "ocr_fresh": sum(1 for r in read if not r.cached),
+             "ocr_seconds": [r.seconds for r in read], "missing": sorted(n for n, r in readings.items() if r.missing)}
+    return readings, stats
+
+
 class _Unread:
     """Marks an image that could not be read, and names it in a warning if few were named before."""
 
-    def __init__(self, results: dict[Path, OcrResult]):
+    def __init__(self, results: dict[Path, ImageReading]):
         self.results, self.count = results, 0
 
     def __call__(self, path: Path, why: str) -> None:
         self.count += 1
         if self.count <= NAMED_PROBLEMS:
             log.warning("%s", why)
-        self.results[path] = OcrResult([], 0.0, cached=False, missing=True)
+        self.results[path] = ImageReading([], missing=True)
 
     def close(self) -> None:
         if self.count > NAMED_PROBLEMS:
             log.warning("... and %d more images missing or unreadable", self.count - NAMED_PROBLEMS)
 
 
-def _read_todo(todo: list[tuple[Path, bool]], digests: dict[Path, str | None], results: dict[Path, OcrResult],
+def _read_todo(todo: list[tuple[Path, bool]], digests: dict[Path, str | None], results: dict[Path, ImageReading],
                unread: _Unread, settings: OcrSettings, cache: OcrCache, workers: int | None, progress: bool) -> None:
     """OCR (or only find the drawn lines of) the images the cache lacks, into `results` and the cache."""
     fingerprint = settings.fingerprint()
@@ -177,7 +192,7 @@ def _read_todo(todo: list[tuple[Path, bool]], digests: dict[Path, str | None], r
         if boxes is None:
             results[path].segments = segments
         else:
-            results[path] = OcrResult(boxes, seconds, cached=False, segments=segments)
+            results[path] = ImageReading(boxes, seconds, cached=False, segments=segments)
 
     with logging_redirect_tqdm():  # warnings on lines of their own, not glued to the bar
         try:

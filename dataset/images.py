@@ -53,15 +53,19 @@ def decode_rgb(path: str | Path, max_side: int | None = None) -> np.ndarray:
                     raise Image.DecompressionBombError(f"{image.width}x{image.height} is over the pixel cap")
                 if max_side and image.format == "JPEG":
                     image.draft("RGB", (max_side, max_side))
-                image = ImageOps.exif_transpose(image)
-                image = _to_rgb(image)
-                if max_side and max(image.size) > max_side:
-                    image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
-                return np.asarray(image, dtype=np.uint8).copy()
+                return pil_to_rgb(image, max_side)
     except FileNotFoundError:
         raise UnreadableImage(f"image missing: {path}") from None
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise UnreadableImage(f"image unreadable: {path} ({error})") from None
+
+
+def pil_to_rgb(image: Image.Image, max_side: int | None = None) -> np.ndarray:
+    """An opened image as an RGB uint8 array: EXIF orientation applied, any mode made RGB, shrunk to `max_side`."""
+    image = _to_rgb(ImageOps.exif_transpose(image))  # a copy: thumbnail below never shrinks the caller's image
+    if max_side and max(image.size) > max_side:
+        image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    return np.asarray(image, dtype=np.uint8).copy()
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:

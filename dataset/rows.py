@@ -5,7 +5,10 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
+from typing import TextIO
 from urllib.parse import urlparse
 
 import pandas as pd
@@ -113,9 +116,13 @@ def check_images(path: str | os.PathLike) -> Path:
     return path
 
 
-def check_output(path: str | os.PathLike, what: str = "CSV file", folder: bool = False) -> Path:
-    """Refuse, before any work is done, an output that could not be written: a file (`what`) or a `folder`."""
+def check_output(path: str | os.PathLike, what: str = "CSV file", folder: bool = False,
+                 input_csv: str | os.PathLike | None = None) -> Path:
+    """Refuse, before any work is done, an output that could not be written: a file (`what`) or a `folder`, or
+    one that would overwrite `input_csv`."""
     path = Path(path)
+    if input_csv is not None and path.exists() and Path(input_csv).exists() and path.samefile(input_csv):
+        raise UserError(f"{path}: that is the input file; name another file for the output")
     if folder and path.exists() and not path.is_dir():
         raise UserError(f"{path}: a file; name the folder to write the {what} into")
     if not folder and path.is_dir():
@@ -136,8 +143,10 @@ def _can_create_in(folder: Path) -> bool:
         return False
 
 
-def write_atomically(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
-    """Write a CSV through a temporary file and a rename, so a kill never leaves half a file."""
+@contextmanager
+def atomic_output(path: str | os.PathLike, newline: str | None = None) -> Iterator[TextIO]:
+    """A text file written under a temporary name and renamed into place when the block ends without error,
+    so a kill never leaves half a file; one clear line when it cannot be written."""
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -145,15 +154,21 @@ def write_atomically(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
     except OSError as error:
         raise UserError(f"{path}: cannot be written ({error.strerror})") from error
     try:
-        with os.fdopen(handle, "w", newline="") as out:
-            frame.to_csv(out, index=False)
+        with os.fdopen(handle, "w", newline=newline) as out:
+            yield out
         os.replace(temporary, path)
     except BaseException as error:
         Path(temporary).unlink(missing_ok=True)
         if isinstance(error, OSError):  # a full disk: one line, and the OCR readings stay in their cache
             raise UserError(f"{path}: cannot be written ({error.strerror or error})") from error
         raise
-    return path
+
+
+def write_atomically(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """Write a CSV through a temporary file and a rename, so a kill never leaves half a file."""
+    with atomic_output(path, newline="") as out:
+        frame.to_csv(out, index=False)
+    return Path(path)
 
 
 def write_predictions(rows: pd.DataFrame, predictions: list[str], path: str | os.PathLike) -> Path:
@@ -162,6 +177,15 @@ def write_predictions(rows: pd.DataFrame, predictions: list[str], path: str | os
         raise ValueError(f"{len(predictions)} predictions for {len(rows)} rows")
     frame = pd.DataFrame({"index": rows["index"].to_numpy(), "prediction": [p or "" for p in predictions]})
     return write_atomically(frame, path)
+
+
+def write_answers(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """An answers table as CSV, or as JSON Lines where the name ends in `.jsonl`; atomically either way."""
+    if Path(path).suffix.lower() != ".jsonl":
+        return write_atomically(frame, path)
+    with atomic_output(path) as out:
+        frame.to_json(out, orient="records", lines=True, force_ascii=False)
+    return Path(path)
 
 
 def read_predictions(path: str | os.PathLike) -> pd.DataFrame:

@@ -1,55 +1,65 @@
-"""The feature table: one row per (sample, candidate), from the row, its image's boxes and drawn lines, and priors.
+"""The feature table: one line per (row, candidate), from the row, its photo's `ImageCandidates` and the priors.
 
-Column order is the model's contract: `FEATURES` (plus one column per vocabulary word) is stored in
-`models/meta.json` and checked at load time.
+Column order is the model's contract (`features.columns`). The table crosses to the ranker as one record,
+`FeatureTable`, with what the ranker needs of each row besides its lines: the numbers its photo prints (for a row
+with no candidate) and whether its photo was there at all.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from candidates.lines import line_cues
-from candidates.parse import parse_boxes
-from candidates.records import Candidate, TextBox
+from candidates.image import no_photo
+from candidates.records import Candidate, ImageCandidates, LineCues, TextBox
 from dataset.labels import parse_label
 from dataset.units import UNIT_FAMILY, allowed_units, entity_names
-from features.context import nearest_boxes, word_feature, word_value, words
+from features.columns import (
+    AXIS_OF_ENTITY,
+    ENTITY_FAMILY,
+    FAMILIES,
+    FLAGS,
+    KINDS,
+    LINE_ALONG_AXIS,
+    LINE_COLUMNS,
+    NEEDS_BOXES,
+    RELATIVE,
+    UNITS,
+    feature_names,
+)
+from features.context import (
+    flat_context,
+    nearest_boxes,
+    word_feature,
+    word_value,
+    words,
+)
 from features.priors import Priors
 
-UNITS = sorted(UNIT_FAMILY)
-FAMILIES = sorted(set(UNIT_FAMILY.values()))
-KINDS = ["single", "range_low", "range_high", "dimension", "multipack", "multipack_total"]
-FLAGS = ["ocr_fix", "alt_number", "ambiguous_unit", "unit_from_group", "unit_from_range", "split_boxes",
-         "has_equivalent"]
-AXIS_OF_ENTITY = {"height": "H", "width": "W", "depth": "D"}
-LINE_ALONG_AXIS = {"height": "line_down", "width": "line_across", "depth": "line_slant"}
-ENTITY_FAMILY = {e: UNIT_FAMILY[next(iter(u))] for e, u in allowed_units().items()}
 # a candidate's context words: (in its own box, in the boxes nearest it)
 ContextWords = Callable[[Candidate], tuple[set[str], set[str]]]
+_NO_LINES = {"line_across": np.nan, "line_down": np.nan, "line_slant": np.nan}
 
-FEATURES = [
-    "entity", "unit", "family", "kind", "log_value", "unit_allowed", "family_matches", "unit_share",
-    "group_unit_share", "value_percentile", "group_value_percentile", "value_share", "group_rows", "position", "group_size",
-    "axis_matches", "has_axis",
-    "confidence", "same_value_count", "candidates_in_image", "allowed_in_image", "rank_desc", "rank_asc",
-    "is_largest", "is_smallest", "centre_x", "centre_y", "box_width", "box_height", "text_height_rel",
-    "text_height_vs_max", "vertical", "angle", "edge_distance", "reading_order", "box_text_len",
-    "match_share_of_box", "has_decimal", "is_integer", "x_rank", "y_rank", "is_bottommost", "is_topmost",
-    "is_leftmost", "is_rightmost", "family_vertical_count", "is_first_allowed", "allowed_order",
-    "line_across", "line_down", "line_slant", "line_along_axis", "line_off_axis", "text_along_axis",
-] + [f"flag_{f}" for f in FLAGS]
-# Features also given as the gap to the best of the row's allowed candidates. lambdarank scores each
-# candidate on its own features, so "the most common unit here" or "the largest print here" must be
-# spelled out: out of fold over 16 fold seeds, these lifted non-dimension top-1 by about 0.006.
-RELATIVE = ["group_unit_share", "unit_share", "text_height_vs_max", "confidence", "value_share",
-            "same_value_count", "group_value_percentile"]
-FEATURES += [f"rel_{f}" for f in RELATIVE]
-CATEGORICAL = ["entity", "unit", "family", "kind"]
+
+@dataclass
+class FeatureTable:
+    """This stage's record: `lines` holds one line per (row, candidate) with the features and LINE_COLUMNS;
+    per row (`row_pos` is the row's position in `rows`), the numbers its photo prints and whether it was missing.
+
+    `line_words`: each line's context words (own, near), kept when asked for, so that another vocabulary's word
+    columns can be laid over the table later (`features.fold_words`).
+    """
+
+    lines: pd.DataFrame
+    rows: pd.DataFrame
+    printed: list[frozenset[float]]
+    missing: np.ndarray
+    line_words: list[tuple[set[str], set[str]]] | None = None
 
 
 def _box_geometry(boxes: list[TextBox], index: int, width: float, height: float, max_text: float) -> dict:
@@ -107,33 +117,21 @@ def _axis_fit(entity: str, feature: dict) -> dict:
             "text_along_axis": float(bool(feature["vertical"]) == (entity == "height"))}
 
 
-def image_extent(boxes: list[TextBox]) -> tuple[float, float]:
-    """The image size as far as the boxes show it (the cache keeps boxes, not the image)."""
-    if not boxes:
-        return 1.0, 1.0
-    return max(max(b.right for b in boxes), 1.0), max(max(b.bottom for b in boxes), 1.0)
-
-
-def candidate_features(
-    row: dict, boxes: list[TextBox], candidates: list[Candidate], priors: Priors, vocabulary: list[str],
-    image_size: tuple[float, float] | None = None, segments: np.ndarray | None = None,
-    context_words: ContextWords | None = None,
-) -> list[dict]:
-    """`segments`: the photo's drawn lines (candidates.lines); None when unknown gives NaN line cues.
-    `context_words`: where a candidate's words come from when not from boxes (flat text, `features.text_rows`).
-    """
+def candidate_features(row: dict, image: ImageCandidates, priors: Priors, vocabulary: list[str],
+                       context_words: ContextWords) -> list[dict]:
+    """One feature dict per candidate of the row's photo."""
     entity, group = row["entity_name"], str(row["group_id"])
     allowed = allowed_units()[entity]
-    width, height = image_size or image_extent(boxes)
+    boxes, candidates = image.boxes, image.candidates
+    width, height = image.size
     max_text = max((b.text_height for b in boxes), default=1.0) or 1.0
     counts = Counter(c.key for c in candidates)
     # reading order of the allowed candidates: the rule most OCR teams used, offered as a feature
     allowed_order = {id(c): k for k, c in enumerate(c for c in candidates if c.unit in allowed)}
     same_family = sorted({c.value for c in candidates if UNIT_FAMILY[c.unit] == ENTITY_FAMILY[entity]})
-    context_words = context_words or _box_context(boxes)
     placement = _placement_among_family(boxes, candidates, ENTITY_FAMILY[entity])
     out = []
-    for c in candidates:
+    for k, c in enumerate(candidates):
         first = c.boxes[0]
         own, near = context_words(c)
         family = UNIT_FAMILY[c.unit]
@@ -163,17 +161,17 @@ def candidate_features(
         else:
             feature |= {"rank_desc": np.nan, "rank_asc": np.nan, "is_largest": 0.0, "is_smallest": 0.0}
         feature |= _box_geometry(boxes, first, width, height, max_text)
-        if segments is None:
-            feature |= {"line_across": np.nan, "line_down": np.nan, "line_slant": np.nan}
-        else:
-            across, down, slant = line_cues(boxes[first], segments, width, height)
-            feature |= {"line_across": across, "line_down": down, "line_slant": slant}
+        feature |= _NO_LINES if image.lines is None else _line_features(image.lines[k])
         feature |= _axis_fit(entity, feature)
         feature |= placement.get(first, _NO_PLACEMENT)
         feature |= {f"flag_{f}": float(f in c.flags) for f in FLAGS}
         feature |= {word_feature(w): word_value(w, own, near) for w in vocabulary}
         out.append(feature)
     return out
+
+
+def _line_features(cues: LineCues) -> dict:
+    return {"line_across": cues.across, "line_down": cues.down, "line_slant": cues.slant}
 
 
 def _box_context(boxes: list[TextBox]) -> ContextWords:
@@ -192,72 +190,38 @@ def _box_context(boxes: list[TextBox]) -> ContextWords:
     return context
 
 
-def feature_names(vocabulary: list[str]) -> list[str]:
-    return FEATURES + [word_feature(w) for w in vocabulary]
-
-
-def without_gaps(features: list[str]) -> list[str]:
-    """All but the `rel_*` gaps: the dimension ranker's inputs, and the main ranker's under the precision objective.
-
-    Out of fold (12 fold seeds) the gaps lifted the other attributes' top-1 by 0.005 but lowered the
-    dimension rows' by 0.014 to 0.034: the text rows the dimension ranker also learns from have no print
-    sizes, and a drawing's labels share their size and their unit.
-    """
-    return [f for f in features if not f.startswith("rel_")]
-
-
-# Where a candidate stands among the image's boxes and among its family's values: the cues a dimension drawing
-# is read by (the height is the topmost or leftmost, the largest of three). The other attributes' ranker goes
-# without them (`for_other_attributes`).
-PLACE_AND_ORDER = ("x_rank", "y_rank", "is_bottommost", "is_topmost", "is_leftmost", "is_rightmost",
-                   "rank_desc", "rank_asc", "is_largest", "is_smallest")
-
-
-def for_other_attributes(features: list[str]) -> list[str]:
-    """The inputs of the ranker that scores every row but height, width and depth.
-
-    The trees learn drawings' layouts from these cues and apply them to a weight or a voltage, where they mislead.
-    Out of fold over fold splits 1-20, a photos ranker without PLACE_AND_ORDER for every row ranked the other
-    attributes better but the dimension rows worse (top-1 0.8417 -> 0.8508, dimension top-1 0.6814 -> 0.6621);
-    used for the other rows alone, the dimension rows keeping the full photos ranker in their blend
-    (`ranker.pipeline.score_candidates`), top-1 rose to 0.8533, and on splits 21-40 from 0.8423 to 0.8521.
-    """
-    return [f for f in features if f not in PLACE_AND_ORDER]
-
-
-def build_table(
-    rows: pd.DataFrame, boxes_by_image: dict[str, list[TextBox]], priors: Priors, vocabulary: list[str],
-    candidates_by_image: dict[str, list[Candidate]] | None = None, segments: dict[str, np.ndarray] | None = None,
-    context_words: ContextWords | None = None, line_words: list[tuple[set[str], set[str]]] | None = None,
-) -> tuple[pd.DataFrame, dict[str, list[Candidate]]]:
+def build_table(rows: pd.DataFrame, images: Mapping[str, ImageCandidates], priors: Priors, vocabulary: list[str],
+                keep_words: bool = False) -> FeatureTable:
     """Features for every (row, candidate); `row_pos` ties each line to its input row, `label` to its truth.
 
-    `line_words`: a list that receives each line's context words (own, near), in line order, so that another
-    vocabulary's word columns can be laid over the table later (`features.fold_words`).
+    A row whose photo is not in `images` is a row with no photo. `keep_words`: keep each line's context words.
     """
-    candidates_by_image = dict(candidates_by_image or {})
     records = []
-    for row_pos, row in enumerate(rows.to_dict("records")):
-        name = row["image_name"]
-        boxes = boxes_by_image.get(name, [])
-        if name not in candidates_by_image:
-            candidates_by_image[name] = parse_boxes(boxes)
-        candidates = candidates_by_image[name]
+    line_words: list[tuple[set[str], set[str]]] = []
+    flat_lines: list[bool] = []
+    row_images = [images.get(name) or no_photo() for name in rows["image_name"]]
+    contexts: dict[int, ContextWords] = {}
+    for row_pos, (row, image) in enumerate(zip(rows.to_dict("records"), row_images)):
         truth = parse_label(row.get("entity_value", "")) if "entity_value" in row else None
-        words_of = context_words or _box_context(boxes)
+        if id(image) not in contexts:  # rows of one photo share its boxes' context words
+            contexts[id(image)] = flat_context if image.flat else _box_context(image.boxes)
+        words_of = contexts[id(image)]
         for cand_pos, (c, feats) in enumerate(
-            zip(candidates, candidate_features(row, boxes, candidates, priors, vocabulary,
-                                               segments=(segments or {}).get(name), context_words=words_of))
-        ):
-            feats |= {"row_pos": row_pos, "cand_pos": cand_pos, "box_index": c.boxes[0], "value": c.value, "unit_name": c.unit,
-                      "label": int(truth is not None and truth.matches(c.value, c.unit))}
+                zip(image.candidates, candidate_features(row, image, priors, vocabulary, words_of))):
+            feats |= {"row_pos": row_pos, "cand_pos": cand_pos, "box_index": c.boxes[0], "value": c.value,
+                      "unit_name": c.unit, "label": int(truth is not None and truth.matches(c.value, c.unit)),
+                      "evidence": c.matched_text if image.flat else " ".join(image.boxes[i].text for i in c.boxes)}
             records.append(feats)
-            if line_words is not None:
+            flat_lines.append(image.flat)
+            if keep_words:
                 line_words.append(words_of(c))
-    columns = feature_names(vocabulary) + ["row_pos", "cand_pos", "box_index", "value", "unit_name", "label"]
-    table = pd.DataFrame.from_records(records, columns=columns)
-    _add_relative(table)
-    return table, candidates_by_image
+    lines = pd.DataFrame.from_records(records, columns=feature_names(vocabulary) + LINE_COLUMNS)
+    _add_relative(lines)
+    if any(flat_lines):
+        lines.loc[np.array(flat_lines), NEEDS_BOXES] = np.nan
+    return FeatureTable(lines, rows.reset_index(drop=True), [image.printed for image in row_images],
+                        np.array([image.missing for image in row_images], dtype=bool),
+                        line_words if keep_words else None)
 
 
 def _add_relative(table: pd.DataFrame) -> None:

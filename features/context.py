@@ -10,7 +10,7 @@ import math
 import re
 from collections import Counter
 
-from candidates.records import TextBox
+from candidates.records import Candidate, TextBox
 
 CORE_KEYWORDS = [
     "net", "wt", "weight", "netwt", "capacity", "max", "load", "volts", "voltage", "power", "input", "output",
@@ -34,6 +34,24 @@ def word_value(word: str, own: set[str], near: set[str]) -> float:
 
 def words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
+
+
+# in a flat text, the words just before a candidate stand in for its own box (`Height: 30 cm`), and a few words
+# either side for its neighbours
+OWN_WORDS = (2, 0)
+NEAR_WORDS = (8, 8)
+
+
+def _around(text: str, start: int, end: int, before: int, after: int) -> str:
+    """The span with `before` whole words ahead of it and `after` behind it."""
+    return " ".join(text[:start].split()[-before:] + [text[start:end]] + text[end:].split()[:after])
+
+
+def flat_context(candidate: Candidate) -> tuple[set[str], set[str]]:
+    """A candidate's context words in a flat text with no boxes: (own, near) as for a box."""
+    start, end = candidate.span
+    return (set(words(_around(candidate.source, start, end, *OWN_WORDS))),
+            set(words(_around(candidate.source, start, end, *NEAR_WORDS))))
 
 
 def nearest_boxes(boxes: list[TextBox], index: int, k: int = 3) -> list[int]:

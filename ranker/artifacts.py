@@ -9,29 +9,59 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import lightgbm as lgb
+import numpy as np
+import pandas as pd
 
 from dataset.errors import UserError
-from features.build import feature_names, for_other_attributes, without_gaps
+from features.build import FeatureTable
+from features.columns import feature_names, for_other_attributes, without_gaps
 from features.priors import Priors
+from ranker.answers import Answer, answer_rows
+from ranker.blend import score_candidates
+from ranker.confidence import calibrated, predict_confidence
 from ranker.lambdarank import SeedEnsemble
+from ranker.selection import top_candidates
 
 MODEL_VERSION = 3  # 3: each ranker is a seed ensemble, one LightGBM file per seed
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models"
 
 
 @dataclass
-class Model:
+class Ranked:
+    """What the ranker made of a feature table: an Answer per row, and how it got there (for explain and bench)."""
+
+    answers: list[Answer]
+    tops: pd.DataFrame  # each row's chosen candidate (`ranker.selection.top_candidates`)
+    confidence: np.ndarray  # the confidence model's, compared with the thresholds
+    scores: np.ndarray  # each line's score
+
+
+@dataclass
+class RankerModel:
     ranker: SeedEnsemble
     confidence: lgb.Booster | None
     priors: Priors
     meta: dict
     dimension_ranker: SeedEnsemble | None = None  # scores height/width/depth rows when trained with text rows
-    other_ranker: SeedEnsemble | None = None  # scores the other rows (`ranker.pipeline.fit_other_ranker`)
+    other_ranker: SeedEnsemble | None = None  # scores the other rows (`ranker.blend.fit_other_ranker`)
 
     @property
     def features(self) -> list[str]:
         """The main ranker's inputs: the table's features, without the `rel_*` gaps under the precision objective."""
         return self.meta["ranker_features"]
+
+    @property
+    def vocabulary(self) -> list[str]:
+        return self.meta["vocabulary"]
+
+    def rank(self, table: FeatureTable, prior: bool = True) -> Ranked:
+        """Every row's answer; `prior=False` leaves a row unanswered rather than answer it from the priors."""
+        scores = score_candidates(self.ranker, self.dimension_ranker, table.lines, self.features, self.other_ranker)
+        tops = top_candidates(table.lines, scores, len(table.rows))
+        confidence = predict_confidence(self.confidence, tops)
+        answers = answer_rows(table, tops, confidence, self.meta["thresholds"], self.priors,
+                              prior and self.meta["fallback"], self.meta.get("fallback_precision", 0.0),
+                              calibrated(confidence, self.meta.get("calibration")))
+        return Ranked(answers, tops, confidence, scores)
 
 
 RANKER_FILE = "ranker.txt"
@@ -113,8 +143,8 @@ def _load_seeds(model_dir: Path, names: list[str], features: list[str]) -> SeedE
     return SeedEnsemble(boosters)
 
 
-def load_model(model_dir: str | Path | None = None) -> Model:
-    model_dir = Path(model_dir or DEFAULT_MODEL_DIR)
+def load_model(model_dir: str | Path) -> RankerModel:
+    model_dir = Path(model_dir)
     meta_path = model_dir / "meta.json"
     if not meta_path.is_file() or not (model_dir / "ranker.txt").is_file():
         raise UserError(f"{model_dir}: no trained model (meta.json and ranker.txt); run `make train`")
@@ -149,4 +179,4 @@ def load_model(model_dir: str | Path | None = None) -> Model:
     # a model saved with hashes names its confidence model there: one left from an older model is not its own
     saved = confidence_path.is_file() and ("file_sha1" not in meta or confidence_path.name in meta["file_sha1"])
     confidence = lgb.Booster(model_file=str(confidence_path)) if saved else None
-    return Model(ranker, confidence, Priors.load(model_dir / meta["priors_file"]), meta, dimension_ranker, other_ranker)
+    return RankerModel(ranker, confidence, Priors.load(model_dir / meta["priors_file"]), meta, dimension_ranker, other_ranker)

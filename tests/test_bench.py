@@ -6,8 +6,8 @@ from PIL import Image
 
 from bench.fold_splits import fold_splits, render
 from candidates.cache import OcrCache
-from ranker.bench import run_bench
-from ranker.explain import explain
+from prodspec.bench import run_bench
+from prodspec.explain import explain
 from tests.synthetic import make_image_set
 
 
@@ -60,7 +60,7 @@ def test_bench_writes_results_report_and_figures(tmp_path):
     Image.new("RGB", (300, 200), "white").save(tmp_path / "blank.png")
     listing = explain(tmp_path / "blank.png", "item_weight", "999999", picture, model_dir=out / "model",
                       cache_dir=tmp_path / "cache")
-    assert listing.startswith("answer: no answer (OCR found no text: ")  # and the fallback's word, if any
+    assert listing.startswith("answer: no answer (OCR found no text)")
 
 
 def test_rows_sharing_a_photo_and_dimension_pairs_answered_alike():

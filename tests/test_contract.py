@@ -171,7 +171,7 @@ def test_score_table_per_attribute(test_csv):
 
 
 def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "dataset.cli", *args], check=False, capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "prodspec.cli", *args], check=False, capture_output=True, text=True)
 
 
 def test_cli_check_and_evaluate(tmp_path, test_csv):

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from candidates.cache import OcrCache
-from candidates.ocr import FAST, OcrSettings, make_engine
+from candidates.engines import make_engine
+from candidates.ocr import FAST, OcrSettings
 from candidates.parse import parse_boxes
 from candidates.run_ocr import (
     CUDA_WORKERS,

@@ -5,6 +5,7 @@ import math
 import pandas as pd
 import pytest
 
+from candidates.parse import printed_numbers
 from candidates.records import TextBox
 from features.priors import Priors, build_priors
 from ranker.answers import fallback_answer
@@ -65,12 +66,13 @@ def test_a_printed_number_answers_with_a_common_label_of_its_group(tmp_path):
     boxes = [TextBox(text=t, points=((0, 0), (1, 0), (1, 1), (0, 1)), confidence=1.0)
              for t in ["EXTRA", "75", "STRENGTH", "mcg", "2 GUMMIES"]]
     assert priors.printed_label("1", "item_weight", {75.0, 2.0}) == (75.0, "microgram")  # 4 labels, both forms
-    assert fallback_answer("1", "item_weight", boxes, priors) == (
+    assert fallback_answer("1", "item_weight", frozenset(printed_numbers(boxes)), priors) == (
         "75.0 microgram", "a common label of its group whose number the photo prints")
     # `2` is printed too, but 3 labels, under a quarter of the top's 16, is too rare to outweigh the group's habit
     assert priors.printed_label("1", "item_weight", {2.0}) is None
-    assert fallback_answer("1", "item_weight", boxes[4:], priors) == ("120.0 microgram", "its group's most common label")
-    assert fallback_answer("2", "item_weight", boxes, priors)[0] == ""  # an unseen group has nothing to offer
+    assert fallback_answer("1", "item_weight", frozenset(printed_numbers(boxes[4:])), priors) == (
+        "120.0 microgram", "its group's most common label")
+    assert fallback_answer("2", "item_weight", frozenset(printed_numbers(boxes)), priors)[0] == ""  # an unseen group has nothing to offer
 
 
 def test_labels_in_a_unit_the_attribute_does_not_allow_never_become_answers(tmp_path):
@@ -81,4 +83,4 @@ def test_labels_in_a_unit_the_attribute_does_not_allow_never_become_answers(tmp_
     priors = Priors(build_priors(tmp_path / "train.csv"))
     boxes = [TextBox(text="1080", points=((0, 0), (1, 0), (1, 1), (0, 1)), confidence=1.0)]
     assert priors.group_top_value("1", "wattage") == ("60.0 watt", 1.0)
-    assert fallback_answer("1", "wattage", boxes, priors)[0] == "60.0 watt"
+    assert fallback_answer("1", "wattage", frozenset(printed_numbers(boxes)), priors)[0] == "60.0 watt"

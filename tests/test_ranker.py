@@ -20,19 +20,16 @@ from dataset.evaluate import score_rows
 from dataset.rows import read_rows
 from dataset.splits import image_folds
 from dataset.units import entity_names
-from features.build import PLACE_AND_ORDER, for_other_attributes
+from features.columns import PLACE_AND_ORDER, for_other_attributes
 from features.context import learn_vocabulary
-from ranker.artifacts import DEFAULT_MODEL_DIR, load_model, save_model
+from prodspec.crossval import rows_with_a_right_candidate
+from prodspec.paths import SHIPPED_MODEL_DIR
+from prodspec.predict import predict
+from prodspec.study import pick_on_other_splits, tune_ranker
+from prodspec.train import train
+from ranker.artifacts import load_model, save_model
+from ranker.blend import dimension_rows, score_candidates
 from ranker.lambdarank import ENSEMBLE_SIZE, RankerParams, SeedEnsemble, score
-from ranker.pipeline import (
-    dimension_rows,
-    pick_on_other_splits,
-    predict,
-    rows_with_a_right_candidate,
-    score_candidates,
-    train,
-    tune_ranker,
-)
 from tests.synthetic import make_image_set
 
 
@@ -116,8 +113,8 @@ def test_a_model_file_that_is_not_the_one_saved_is_refused(trained, tmp_path):
 def test_a_confidence_model_left_from_an_older_model_is_not_used(tmp_path):
     # a new model without a confidence model, saved over one with it (the shipped one): the old file goes, and
     # were it left (a kill before the clean-up) the new meta.json, which does not name it, keeps it out
-    model, folder = load_model(DEFAULT_MODEL_DIR), tmp_path / "model"
-    shutil.copytree(DEFAULT_MODEL_DIR, folder)
+    model, folder = load_model(SHIPPED_MODEL_DIR), tmp_path / "model"
+    shutil.copytree(SHIPPED_MODEL_DIR, folder)
     left = (folder / "confidence.txt").read_bytes()
     assert load_model(folder).confidence is not None
     save_model(folder, model.ranker, None, model.priors, model.meta, model.dimension_ranker, model.other_ranker)
@@ -311,12 +308,12 @@ def test_each_fold_learns_its_vocabulary_from_its_training_rows_alone():
 def test_fold_words_learned_from_every_row_are_the_shipped_vocabulary(trained):
     # the words kept while the table was built give back the model's vocabulary and the table's own columns
     root, report = trained
-    oof = report["oof"]
+    data = report["oof"]["data"]
     meta = json.loads((root / "model" / "meta.json").read_text())
-    every_row = np.ones(len(oof["rows"]), dtype=bool)
-    assert oof["words"].vocabulary(every_row) == meta["vocabulary"]
-    laid, _, features = oof["words"].for_fold(oof["table"], None, meta["features"], every_row)
-    assert features == meta["features"] and laid[features].equals(oof["table"][features])
+    every_row = np.ones(len(data.rows), dtype=bool)
+    assert data.words.vocabulary(every_row) == meta["vocabulary"]
+    laid, _, features = data.words.for_fold(data.table.lines, None, meta["features"], every_row)
+    assert features == meta["features"] and laid[features].equals(data.table.lines[features])
 
 
 def test_precision_floor_is_never_a_cut_inside_a_run_of_equal_confidences():
@@ -347,7 +344,7 @@ def test_parameters_are_picked_on_other_fold_splits(trained, monkeypatch):
                      "feature_fraction": FloatDistribution(0.4, 1.0), "lambda_l2": FloatDistribution(1e-3, 30.0)}
     study.add_trial(optuna.trial.create_trial(params=crippled, distributions=distributions, value=0.99))
     study.add_trial(optuna.trial.create_trial(params=sound, distributions=distributions, value=0.90))
-    rows, table = oof["rows"], oof["table"]
+    rows, table = oof["data"].rows, oof["data"].table.lines
     params, tuning = pick_on_other_splits(study, table, features, len(rows),
                                           rows_with_a_right_candidate(table, len(rows)), rows["image_name"], 5)
     assert params == RankerParams(**sound) and tuning["tuned_top1"] == 0.9
@@ -361,7 +358,7 @@ def test_parameters_are_picked_on_other_fold_splits(trained, monkeypatch):
     params, tuning = pick_on_other_splits(*args, incumbent=incumbent)
     assert params == RankerParams(**sound) and len(tuning["finalists"]) == 3
     assert tuning["finalists"][2]["current"] and math.isnan(tuning["finalists"][2]["tuned_top1"])
-    monkeypatch.setattr("ranker.pipeline.INCUMBENT_MARGIN", float("inf"))
+    monkeypatch.setattr("prodspec.study.INCUMBENT_MARGIN", float("inf"))
     params, tuning = pick_on_other_splits(*args, incumbent=incumbent)
     assert params == RankerParams(**incumbent) and tuning["finalists"][2]["shipped"]
 
@@ -372,7 +369,7 @@ def test_a_resumed_study_scores_a_new_warm_start(trained, tmp_path):
     root, report = trained
     oof = report["oof"]
     features = json.loads((root / "model" / "meta.json").read_text())["features"]
-    rows, table = oof["rows"], oof["table"]
+    rows, table = oof["data"].rows, oof["data"].table.lines
     folds = image_folds(rows["image_name"], k=5)
     args = (table, folds, features, len(rows), rows_with_a_right_candidate(table, len(rows)), 1, 60,
             f"sqlite:///{tmp_path / 'study.db'}", rows["image_name"])
@@ -385,27 +382,27 @@ def test_a_resumed_study_scores_a_new_warm_start(trained, tmp_path):
 
 
 def test_dimension_blend_standardizes_within_each_row():
-    from ranker.pipeline import _standardized_within_rows
+    from ranker.blend import standardized_within_rows
 
     # a row of one candidate (no spread) and rows on very different scales both come out comparable
     rows = pd.Series([0, 1, 1, 1, 2, 2])
-    z = _standardized_within_rows(np.array([7.0, 1.0, 2.0, 3.0, 100.0, 300.0]), rows)
+    z = standardized_within_rows(np.array([7.0, 1.0, 2.0, 3.0, 100.0, 300.0]), rows)
     assert np.isfinite(z).all() and z[0] == 0.0
     assert np.allclose(z[1:4], [-1.0, 0.0, 1.0]) and np.allclose(z[4:], [-0.7071, 0.7071], atol=1e-4)
 
 
 def test_dimension_top1_counts_only_dimension_rows_with_a_right_candidate():
-    from ranker.pipeline import _dimension_top1
+    from prodspec.crossval import dimension_top1
 
     rows = pd.DataFrame({"entity_name": ["height", "item_weight", "width", "depth"]})
     tops = pd.DataFrame({"label": [1, 0, 1, 0]})
     # the weight row is wrong but not a dimension; the width row has no right candidate to pick
-    assert _dimension_top1(tops, rows, np.array([True, True, False, True])) == 0.5
-    assert _dimension_top1(tops, rows.assign(entity_name="voltage"), np.ones(4, dtype=bool)) is None
+    assert dimension_top1(tops, rows, np.array([True, True, False, True])) == 0.5
+    assert dimension_top1(tops, rows.assign(entity_name="voltage"), np.ones(4, dtype=bool)) is None
 
 
 def test_split_means_skip_splits_without_a_measure():
-    from ranker.pipeline import split_means
+    from prodspec.crossval import split_means
 
     splits = [{"top1": 0.5, "dimension_top1": None}, {"top1": 0.7, "dimension_top1": 0.4}]
     assert split_means(splits) == {"top1": 0.6, "dimension_top1": 0.4}
@@ -441,7 +438,7 @@ def test_rows_but_dimensions_are_scored_by_a_ranker_without_the_place_cues(train
     assert not set(PLACE_AND_ORDER) & set(model.other_ranker.boosters[0].feature_name())
     # half the rows read as heights: those keep the photos ranker's scores, the rest take the other ranker's,
     # which do not move when the place cues do
-    table = report["oof"]["table"].copy()
+    table = report["oof"]["data"].table.lines.copy()
     table["entity"] = np.where(table["row_pos"] % 2 == 0, entity_names().index("height"), table["entity"])
     dims = dimension_rows(table)
     assert dims.any() and (~dims).any()

@@ -9,20 +9,20 @@ import pytest
 from optuna.distributions import IntDistribution
 
 from candidates.cache import OcrCache
+from candidates.image import text_candidates
 from candidates.ocr import OcrSettings
 from dataset.errors import UserError
 from dataset.evaluate import score_rows
 from dataset.rows import read_text_corpus
+from features.columns import NEEDS_BOXES
 from features.priors import Priors, build_priors
-from features.text_rows import NEEDS_BOXES, text_table
+from features.text_rows import text_table
+from prodspec.crossval import rows_with_a_right_candidate
+from prodspec.predict import predict
+from prodspec.study import pick_on_other_splits
+from prodspec.train import train
+from prodspec.training_data import training_data
 from ranker.artifacts import load_model
-from ranker.pipeline import (
-    pick_on_other_splits,
-    predict,
-    rows_with_a_right_candidate,
-    train,
-    training_data,
-)
 from tests.synthetic import make_dimension_set, make_image_set
 
 CORPUS_COLUMNS = ["image_link", "group_id", "entity_name", "entity_value", "ocr_text"]
@@ -71,7 +71,8 @@ def test_text_rows_have_no_geometry_and_take_context_from_nearby_words(tmp_path)
         ("https://x/a.jpg", "1", "height", "30.0 centimetre", f"Width 20 cm {filler} Height 30 cm"),
         ("https://x/a.jpg", "1", "width", "20.0 centimetre", f"Width 20 cm {filler} Height 30 cm"),
     ])
-    table = text_table(corpus, priors, ["width", "height"], row_offset=100)
+    table = text_table(corpus, [text_candidates(t) for t in corpus["ocr_text"]], priors, ["width", "height"],
+                       row_offset=100).lines
     assert sorted(table["row_pos"].unique()) == [100, 101]
     assert table[NEEDS_BOXES].isna().all().all()
     height_row = table[table["row_pos"] == 100].set_index("value")
@@ -135,7 +136,8 @@ def test_parameter_finalists_are_scored_with_the_text_rows_as_the_model_ships(tm
     study.add_trial(optuna.trial.create_trial(
         params={"min_data_in_leaf": 60}, distributions={"min_data_in_leaf": IntDistribution(3, 60)}, value=0.5))
     n_rows = len(data.rows)
-    args = (study, data.table, data.table_features, n_rows, rows_with_a_right_candidate(data.table, n_rows),
+    lines = data.table.lines
+    args = (study, lines, data.table_features, n_rows, rows_with_a_right_candidate(lines, n_rows),
             data.rows["image_name"], 3)
     photos_only = pick_on_other_splits(*args, words=data.words)[1]["finalists"][0]["selection_top1"]
     as_shipped = pick_on_other_splits(*args, words=data.words, text=data.text)[1]["finalists"][0]["selection_top1"]

@@ -15,28 +15,28 @@ import numpy as np
 import pandas as pd
 
 from candidates.cache import OcrCache
+from candidates.image import image_candidates
 from candidates.ocr import OcrSettings, cuda_available
-from candidates.parse import parse_boxes
 from candidates.recall import recall_table
+from candidates.run_ocr import read_folder
 from dataset.images import file_digest
 from dataset.rows import check_images, check_output, read_rows, write_atomically
 from dataset.splits import image_folds
 from features.build import build_table
-from ranker import figures
-from ranker.artifacts import DEFAULT_MODEL_DIR, load_model
-from ranker.lambdarank import ENSEMBLE_SIZE, RankerParams
-from ranker.losses import loss_counts, loss_reasons
-from ranker.pipeline import (
+from prodspec import figures
+from prodspec.bench_report import render_report
+from prodspec.crossval import (
     FRESH_SEEDS,
-    INCUMBENT_MARGIN,
     catalogue_confidence,
-    read_images,
-    score_candidates,
     scores_on_fresh_splits,
     split_means,
-    train,
 )
-from ranker.report import score_lines
+from prodspec.losses import loss_counts, loss_reasons
+from prodspec.paths import DEV, SAMPLE, SHIPPED_MODEL_DIR
+from prodspec.train import train
+from ranker.artifacts import load_model
+from ranker.blend import score_candidates
+from ranker.lambdarank import RankerParams
 from ranker.thresholds import (
     held_out_precision,
     precision_recall_curve,
@@ -49,9 +49,6 @@ OTHER_MODEL_SEEDS = (4, 8)
 # alone read 49.9% of rows answered at precision 0.948 held out, seeds 0-5 together 41.4% at 0.943
 CATALOGUE_FOLD_SEEDS = (1, 2, 3, 4, 5)
 
-ROOT = Path(__file__).resolve().parent.parent
-DEV = ROOT.parent / "shared" / "data" / "dev"
-SAMPLE = ROOT / "dataset" / "sample"
 # mean OCR seconds per dev photo in one worker with the default settings (bench/out/runtime_600.json, last line)
 OCR_SECONDS_PER_IMAGE = 0.69
 
@@ -103,24 +100,26 @@ def run_bench(labels: Path | None = None, images: Path | None = None, out: Path 
     # the shipped model's parameters stand in the selection, so a fresh clone's bench scores the shipped choice
     report = train(Path(labels), Path(images), model_dir=out / "model", trials=trials, budget_s=300,
                    cache_dir=cache_dir, workers=workers, progress=progress, k_folds=k_folds, text_corpus=text_corpus,
-                   current_model_dir=DEFAULT_MODEL_DIR)
+                   current_model_dir=SHIPPED_MODEL_DIR, priors_fallback=SHIPPED_MODEL_DIR)
     oof = report.pop("oof")
-    rows, boxes, segments, table = oof["rows"], oof["boxes"], oof["segments"], oof["table"]
+    data = oof["data"]
+    rows, table = data.rows, data.table
 
     # speed of each stage on these images (OCR seconds as measured when each image was read)
     t0 = time.perf_counter()
-    candidates = {name: parse_boxes(b) for name, b in boxes.items()}
+    images_read = {name: image_candidates(reading) for name, reading in data.readings.items()}
     t1 = time.perf_counter()
     model = load_model(out / "model")
-    features, _ = build_table(rows, boxes, model.priors, model.meta["vocabulary"], candidates, segments)
+    features = build_table(rows, images_read, model.priors, model.vocabulary)
     t2 = time.perf_counter()
-    score_candidates(model.ranker, model.dimension_ranker, features, model.features, model.other_ranker)
+    score_candidates(model.ranker, model.dimension_ranker, features.lines, model.features, model.other_ranker)
     t3 = time.perf_counter()
-    n_images = len(boxes)
-    ocr_seconds = {settings.engine: [float(s) for s in oof["ocr_stats"]["ocr_seconds"]]}
+    n_images = len(data.readings)
+    ocr_seconds = {settings.engine: [float(s) for s in data.ocr_stats["ocr_seconds"]]}
     for engine in engines or []:
         if engine != settings.engine:
-            _, _, stats = read_images(rows, Path(images), OcrSettings(engine=engine), cache, workers, progress)
+            _, stats = read_folder(rows["image_name"], Path(images), OcrSettings(engine=engine), cache, workers,
+                                   progress)
             ocr_seconds[engine] = [float(s) for s in stats["ocr_seconds"]]
     ocr_mean = statistics.fmean(ocr_seconds[settings.engine]) if n_images else 0.0
     speed = {
@@ -136,20 +135,21 @@ def run_bench(labels: Path | None = None, images: Path | None = None, out: Path 
 
     # the shipped rankers average LightGBM seeds 0-3; other seed ensembles show how much luck is left in the figure
     fresh_by_seed = {
-        model_seed: scores_on_fresh_splits(table, rows, model.priors, report["fallback"], model.features,
+        model_seed: scores_on_fresh_splits(table, model.priors, report["fallback"], model.features,
                                            RankerParams(**{**report["params"], "seed": model_seed}), k_folds=k_folds,
-                                           text=oof["text_table"], boxes=boxes, words=oof["words"])
+                                           text=data.text, words=data.words)
         for model_seed in (report["params"]["seed"], *OTHER_MODEL_SEEDS)}
     fresh = fresh_by_seed[report["params"]["seed"]]
     by_seed = [{"seed": model_seed, **split_means(fresh_by_seed[model_seed])} for model_seed in OTHER_MODEL_SEEDS]
-    recall = recall_table(rows, [candidates.get(n, []) for n in rows["image_name"]])
-    reasons = loss_reasons(rows, boxes, table, oof["answers"])
+    recall = recall_table(rows, [data.images[n].candidates if n in data.images else []
+                                 for n in rows["image_name"]])
+    reasons = loss_reasons(table, data.images, oof["answers"])
     losses = loss_counts(reasons)
     # the catalogue figures are those of the model `--objective precision` trains: without the rel_* gaps; its
     # confidences out of fold on the training split, then on other fold splits for the held-out figures' spread
     def catalogue(seed: int) -> tuple[pd.DataFrame, np.ndarray]:
-        return catalogue_confidence(table, rows, model.features, RankerParams(**report["params"]), oof["text_table"],
-                                    k_folds, oof["words"], seed=seed)
+        return catalogue_confidence(table, model.features, RankerParams(**report["params"]), data.text,
+                                    k_folds, data.words, seed=seed)
 
     catalogue_runs = [catalogue(0) if report["objective"] == "f1" else (oof["tops"], oof["confidence"]),
                       *(catalogue(seed) for seed in CATALOGUE_FOLD_SEEDS)]
@@ -217,79 +217,3 @@ def _precision_operating_point(rows: pd.DataFrame, runs: list[tuple[pd.DataFrame
                      f"for each of the confidence model's {len(runs)}")}, curve
 
 
-def _model_seeds_text(fresh: list[dict], by_seed: list[dict]) -> str:
-    top1 = [statistics.fmean(s["top1"] for s in fresh)] + [s["top1"] for s in by_seed]
-    mixed = [statistics.fmean(s["test_mix_strict_f1"] for s in fresh)] + [s["test_mix_strict_f1"] for s in by_seed]
-    others = ", ".join(f"{s['seed']}–{s['seed'] + ENSEMBLE_SIZE - 1}" for s in by_seed)
-    return (f"The rankers average LightGBM seeds 0–{ENSEMBLE_SIZE - 1}; with seeds {others} instead: mean top-1 "
-            f"{min(top1):.3f}–{max(top1):.3f}, test-file mix {min(mixed):.3f}–{max(mixed):.3f}")
-
-
-def _fresh_splits_text(fresh: list[dict]) -> str:
-    def spread(key: str) -> str:
-        values = [split[key] for split in fresh if split.get(key) is not None]
-        return f"{statistics.fmean(values):.3f} ({min(values):.3f}–{max(values):.3f})" if values else "none"
-
-    return (f"on {len(fresh)} other fold splits with the same parameters (the fairer estimate), every row answered: "
-            f"top-1 {spread('top1')}, strict F1 {spread('strict_f1')}, numeric F1 {spread('numeric_f1')}, "
-            f"strict F1 on the test file's attribute mix {spread('test_mix_strict_f1')}, "
-            f"top-1 on the height, width and depth rows alone {spread('dimension_top1')}")
-
-
-def _catalogue_text(point: dict) -> str:
-    return (f"Catalogue objective (precision ≥ {point['min_precision']}, one threshold for every attribute): on rows "
-            f"the threshold never saw it answers {point['held_out_answered_rate']:.3f} of rows at precision "
-            f"{point['held_out_precision']:.3f} (the lowest of {point['held_out_runs']} runs "
-            f"{point['held_out_precision_min']:.3f}, {point['held_out_below_floor']} of them below the floor); "
-            f"the threshold found on all rows answers {point['answered_rate']:.3f} of them at "
-            f"{point['precision']} ({point['note']}). These are the figures of the model `--objective precision` "
-            "trains, whose ranker goes without the `rel_*` gaps (here with the f1 study's parameters); the curve "
-            "below is its own.")
-
-
-def _finalist_line(finalist: dict) -> str:
-    p = finalist["params"]
-    cells = [p["num_leaves"], f"{p['learning_rate']:.3f}", p["num_rounds"], p["min_data_in_leaf"],
-             f"{p['feature_fraction']:.2f}", f"{p['lambda_l2']:.3g}", finalist["tuned_top1"], finalist["selection_top1"],
-             ("yes" if finalist["shipped"] else "") + (" (the shipped model's)" if finalist.get("current") else "")]
-    return "| " + " | ".join(str(c) for c in cells) + " |"
-
-
-def render_report(results: dict, report: dict) -> str:
-    speed = results["speed"]
-    lines = [
-        "# prodspec bench", "",
-        (f"Data: {results['data']['rows']} rows, {results['data']['images_count']} images ({results['data']['labels']}); "
-        f"seed {results['data']['seed']}; {results['data']['cache']}."),
-        "All scores are out-of-fold (image-grouped 5-fold cross-validation).", "",
-        "## F1 per attribute (strict = official string equality; numeric = same unit and value)", "", "```",
-        *score_lines(report), "```", "",
-        (f"Top-1 accuracy where a right candidate exists: {results['top1_accuracy_where_possible']:.3f} on the fold "
-        f"split the ranker's parameters were tuned on; {_fresh_splits_text(results['fresh_splits'])}. "
-        f"{_model_seeds_text(results['fresh_splits'], results['fresh_splits_other_model_seeds'])}. "
-        f"Objective `{results['objective']}`, thresholds {results['thresholds']}, prior fallback "
-        f"{'on' if results['fallback'] else 'off'}."), "",
-        "![F1 per attribute](f1_per_attribute.png)", "",
-        "## Ranker parameters", "",
-        ("Optuna's best parameter sets on the tuning split, re-scored by mean top-1 on three other fold splits "
-         "(not the fresh splits above), with the shipped model's parameters; the best of those ships, "
-         f"unless the shipped parameters are within {INCUMBENT_MARGIN} of it:"), "",
-        ("| num_leaves | learning_rate | num_rounds | min_data_in_leaf | feature_fraction | lambda_l2 "
-         "| top-1, tuning split | top-1, other splits | shipped |"), "|---:|---:|---:|---:|---:|---:|---:|---:|---|",
-        *[_finalist_line(f) for f in results["finalists"]], "",
-        "## Candidate recall (the ceiling the candidates allow)", "", "| attribute | rows | recall |", "|---|---:|---:|",
-        *[f"| {k} | {v['rows']} | {v['recall']:.3f} |" for k, v in results["candidate_recall"].items()], "",
-        "![candidate recall](candidate_recall.png)", "",
-        "## Where answers were lost", "", "| reason | rows |", "|---|---:|",
-        *[f"| {k} | {v} |" for k, v in results["losses"].items()], "", "![losses](losses.png)", "",
-        "## Abstention", "",
-        _catalogue_text(results["precision_objective"]), "",
-        "![precision, recall and F1 against the threshold](threshold_curve.png)", "",
-        "## Speed", "",
-        (f"{speed['cores']} CPU cores, GPU used: {speed['gpu']}. OCR median seconds per image "
-        f"{speed['ocr_seconds_median']} (p90 {speed['ocr_seconds_p90']}); OCR {speed['ocr_images_per_s']} images/s "
-        f"per worker; parsing + features {speed['parse_features_images_per_s']} images/s; ranking "
-        f"{speed['ranking_images_per_s']} images/s. {speed['ocr_note']}."), "",
-        "![OCR seconds per image](ocr_seconds.png)", "",
-    ]
-    return "\n".join(lines)
