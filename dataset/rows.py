@@ -71,7 +71,8 @@ def read_rows(path: str | os.PathLike, *, labelled: bool | None = None) -> pd.Da
     unknown = sorted(set(rows["entity_name"]) - set(allowed_units()))
     if unknown:
         line = rows.index[rows["entity_name"] == unknown[0]][0] + 2
-        raise UserError(f"{path}: unknown entity_name {unknown[0]!r} on line {line}")
+        raise UserError(f"{path}: unknown entity_name {unknown[0]!r} on line {line}; "
+                        f"one of {', '.join(sorted(allowed_units()))}")
     empty_links = rows.index[rows["image_link"].str.strip() == ""]
     if len(empty_links):
         raise UserError(f"{path}: empty image_link on line {empty_links[0] + 2}")

@@ -23,7 +23,7 @@ from dataset.images import file_digest
 from dataset.rows import check_images, check_output, read_rows, write_atomically
 from dataset.splits import image_folds
 from features.build import build_table
-from prodspec import figures
+from prodspec import calibration, figures
 from prodspec.bench_report import render_report
 from prodspec.crossval import (
     FRESH_SEEDS,
@@ -155,6 +155,7 @@ def run_bench(labels: Path | None = None, images: Path | None = None, out: Path 
                       *(catalogue(seed) for seed in CATALOGUE_FOLD_SEEDS)]
     precision_point, curve = _precision_operating_point(rows, catalogue_runs, 0.95, k_folds)
     operating = {"f1 objective": 0.0, "precision ≥ 0.95 (global)": precision_point["global_threshold"]}
+    confidence_curves = _reliability(oof, image_folds(rows["image_name"], k=k_folds))
     results = {
         "data": {"labels": str(labels), "images": str(images), "rows": len(rows), "images_count": n_images,
                  "text_corpus": str(text_corpus) if text_corpus else None,
@@ -165,6 +166,7 @@ def run_bench(labels: Path | None = None, images: Path | None = None, out: Path 
         "fresh_splits": fresh, "fresh_splits_other_model_seeds": by_seed,
         "thresholds": report["thresholds"], "objective": report["objective"], "fallback": report["fallback"],
         "threshold_curve": curve, "precision_objective": precision_point, "losses": losses, "speed": speed,
+        "confidence": confidence_curves,
         "ocr_seconds": {e: [round(v, 3) for v in s] for e, s in ocr_seconds.items()},
         "params": report["params"], "finalists": report["finalists"],
         "seconds": round(time.perf_counter() - started, 1),
@@ -173,6 +175,8 @@ def run_bench(labels: Path | None = None, images: Path | None = None, out: Path 
         "f1_per_attribute": figures.f1_per_attribute(results["scores"], out / "f1_per_attribute.png"),
         "threshold_curve": figures.threshold_curve(curve, operating, out / "threshold_curve.png"),
         "candidate_recall": figures.candidate_recall(recall, out / "candidate_recall.png"),
+        "reliability": figures.reliability({k: v["bins"] for k, v in confidence_curves.items()},
+                                           out / "reliability.png"),
         "ocr_seconds": figures.ocr_seconds(ocr_seconds, out / "ocr_seconds.png"),
         "losses": figures.losses(losses, out / "losses.png"),
     }
@@ -183,6 +187,21 @@ def run_bench(labels: Path | None = None, images: Path | None = None, out: Path 
                   "ranker": oof["answers"], "baseline": oof["baseline_answers"], "reason": reasons}).to_csv(
         out / "answers.csv", index=False)
     cache.close()
+    return out
+
+
+def _reliability(oof: dict, folds: np.ndarray) -> dict[str, dict]:
+    """The answers' confidence against how often they were exactly right, out of fold: as shipped (the confidence
+    model's output mapped by an isotonic fit on other folds' rows) and the confidence model's own output."""
+    chosen = (oof["tops"]["cand_pos"] >= 0).to_numpy()
+    raw, exact = oof["confidence"][chosen], oof["exact"][chosen]
+    curves = {"as shipped (calibrated)": calibration.cross_fitted(raw, exact, folds[chosen]),
+              "confidence model alone": raw}
+    out = {}
+    for name, predicted in curves.items():
+        bins = calibration.reliability(predicted, exact)
+        out[name] = {"bins": bins, "expected_calibration_error": calibration.expected_calibration_error(bins),
+                     "summary": calibration.summary(bins)}
     return out
 
 

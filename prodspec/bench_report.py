@@ -39,6 +39,10 @@ def _catalogue_text(point: dict) -> str:
             "below is its own.")
 
 
+def _calibration_text(curve: dict) -> str:
+    return f"(expected calibration error {curve['expected_calibration_error']:.3f}) is {curve['summary']}"
+
+
 def _finalist_line(finalist: dict) -> str:
     p = finalist["params"]
     cells = [p["num_leaves"], f"{p['learning_rate']:.3f}", p["num_rounds"], p["min_data_in_leaf"],
@@ -77,6 +81,15 @@ def render_report(results: dict, report: dict) -> str:
         "## Abstention", "",
         _catalogue_text(results["precision_objective"]), "",
         "![precision, recall and F1 against the threshold](threshold_curve.png)", "",
+        "## Confidence", "",
+        ("Each answer read off a photo carries a `confidence`: the chance that its string is exactly the label. Out "
+         "of fold (each fold's rows mapped by a calibration fitted on the other folds'), binned by confidence: "
+         f"as shipped {_calibration_text(results['confidence']['as shipped (calibrated)'])}; the confidence "
+         f"model's own output {_calibration_text(results['confidence']['confidence model alone'])}."), "",
+        "| confidence | rows | predicted | exactly right | within the noise |", "|---|---:|---:|---:|---|",
+        *[f"| {b['bin']} | {b['rows']} | {b['predicted']:.3f} | {b['observed']:.3f} | "
+          f"{'yes' if b['calibrated'] else '**no**'} |" for b in results["confidence"]["as shipped (calibrated)"]["bins"]],
+        "", "![reliability](reliability.png)", "",
         "## Speed", "",
         (f"{speed['cores']} CPU cores, GPU used: {speed['gpu']}. OCR median seconds per image "
         f"{speed['ocr_seconds_median']} (p90 {speed['ocr_seconds_p90']}); OCR {speed['ocr_images_per_s']} images/s "

@@ -14,8 +14,20 @@ from dataset.units import entity_names
 from prodspec import __version__, commands
 
 
-class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Defaults shown after each option's help, and the examples kept as written."""
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Each option's default after its help (where it has one worth showing), and the examples kept as written."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if shown_default(action) and "(default" not in text:
+            text += " (default: %(default)s)"
+        return text
+
+
+def shown_default(action: argparse.Action) -> bool:
+    """An option's default is worth showing unless it is required, a flag, or unset (its help says what then)."""
+    return (bool(action.option_strings) and not action.required and action.default not in (None, False)
+            and action.default is not argparse.SUPPRESS)
 
 
 def _verb(sub, name: str, help: str, example: str, run) -> argparse.ArgumentParser:
@@ -93,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where RapidOCR's models run on CPU (CUDA always uses ONNX Runtime)")
     p.add_argument("--recogniser", choices=RECOGNISERS, default=OcrSettings.recogniser,
                    help="RapidOCR's text recogniser")
-    p.add_argument("--export", type=Path, default=None, help="also write these photos' OCR as a Parquet snapshot")
+    p.add_argument("--export", type=Path, default=None, help="also write these photos' OCR as a Parquet snapshot (default: none written)")
     p.add_argument("--cache-dir", **cache)
     p.add_argument("--workers", **workers)
 

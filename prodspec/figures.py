@@ -85,3 +85,19 @@ def losses(counts: dict[str, int], path: Path) -> Path:
     ax.invert_yaxis()
     ax.set_xlabel("rows")
     return _save(fig, path)
+
+
+def reliability(curves: dict[str, list[dict]], path: Path) -> Path:
+    """Predicted confidence against the share of answers exactly right, per bin; a dot's area is its rows."""
+    fig, ax = plt.subplots(figsize=(5.5, 5))
+    ax.plot([0, 1], [0, 1], color="#a0aec0", linestyle="--", label="perfectly calibrated")
+    for (name, table), colour in zip(curves.items(), ("#2b6cb0", "#c05621", "#38a169")):
+        x, y = [b["predicted"] for b in table], [b["observed"] for b in table]
+        ax.plot(x, y, color=colour, label=name)
+        ax.scatter(x, y, s=[8 + b["rows"] / 2 for b in table], color=colour, alpha=0.7)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("confidence (mean of the bin)")
+    ax.set_ylabel("answers exactly right")
+    ax.legend(loc="upper left", fontsize=8)
+    return _save(fig, path)

@@ -37,7 +37,12 @@ def test_bench_writes_results_report_and_figures(tmp_path):
     for name in results["figures"].values():
         with Image.open(out / name) as image:
             image.verify()
+    # the answers' confidence against how often they were exactly right, out of fold, every answered row in a bin
+    shipped = results["confidence"]["as shipped (calibrated)"]
+    assert 0 < sum(b["rows"] for b in shipped["bins"]) <= 30 and 0 <= shipped["expected_calibration_error"] <= 1
+    assert all(0 <= b["predicted"] <= 1 and 0 <= b["observed"] <= 1 for b in shipped["bins"])
     report = (out / "report.md").read_text()
+    assert "## Confidence" in report and "reliability.png" in report
     assert "## Speed" in report and "f1_per_attribute.png" in report and "other fold splits" in report
     # a fixed seed: a second run picks the same images and gets the same scores
     again = run_bench(tmp_path / "labels.csv", tmp_path / "images", tmp_path / "out2", limit=30, trials=2,

@@ -449,3 +449,25 @@ def test_rows_but_dimensions_are_scored_by_a_ranker_without_the_place_cues(train
     shuffled = table.assign(**{f: table[f].sample(frac=1.0, random_state=0).to_numpy() for f in PLACE_AND_ORDER})
     moved = score_candidates(model.ranker, model.dimension_ranker, shuffled, model.features, model.other_ranker)
     assert np.array_equal(moved[~dims], split[~dims])
+
+
+def test_calibration_maps_confidence_to_the_share_exactly_right():
+    from prodspec.calibration import (
+        cross_fitted,
+        expected_calibration_error,
+        reliability,
+    )
+    from ranker.confidence import calibrated, fit_calibration
+
+    # the confidence model is over-sure: rows it gives 0.9 are right half the time, rows it gives 0.3 never
+    rng = np.random.default_rng(0)
+    raw = np.repeat([0.3, 0.9], 400)
+    exact = np.concatenate([np.zeros(400), rng.uniform(size=400) < 0.5]).astype(float)
+    knots = fit_calibration(raw, exact)
+    mapped = calibrated(np.array([0.3, 0.9]), knots)
+    assert mapped[0] == pytest.approx(0.0, abs=1e-6) and mapped[1] == pytest.approx(exact[400:].mean(), abs=1e-6)
+    assert expected_calibration_error(reliability(raw, exact)) > 0.3  # the raw confidence is far off
+    folds = np.tile(np.arange(5), 160)
+    fixed = reliability(cross_fitted(raw, exact, folds), exact)
+    assert expected_calibration_error(fixed) < 0.05 and all(b["calibrated"] for b in fixed)
+    assert calibrated(raw, None) is raw and fit_calibration(raw, np.ones(800)) is None

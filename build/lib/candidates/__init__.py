@@ -1,0 +1,1 @@
+"""Image → text boxes (OCR) → every number+unit candidate (parser)."""

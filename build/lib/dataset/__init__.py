@@ -1,0 +1,1 @@
+"""Data handling and the task contract: rows, images, units, output format, scoring."""

@@ -1,0 +1,1 @@
+"""One row per (sample, candidate): what the ranker learns from."""

@@ -1,0 +1,148 @@
+"""What each `prodspec` verb runs: a few lines over the functions the tests call directly."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+from dataset.errors import UserError
+
+log = logging.getLogger("prodspec")
+
+
+def predict(args) -> None:
+    from candidates.ocr import FAST
+    from prodspec.predict import predict
+
+    result = predict(args.input, args.images, args.output, args.model, args.cache_dir, args.workers,
+                     ocr_changes=FAST if args.fast else None, details=args.details, prior=not args.no_prior)
+    rate = f"{result['images_per_second']} images/s, " if result["missing_images"] < result["images"] else ""
+    print(f"{result['rows']} rows, {result['answered']} answered, {result['images']} images in "
+          f"{result['seconds']} s ({rate}{result['ocr_fresh']} newly OCRed"
+          + (f", {result['missing_images']} missing or unreadable" if result["missing_images"] else "")
+          + ")")
+    print(f"answers: {result['from_photo']} read off the photo, {result['from_prior']} from the group's usual "
+          f"label (prior), {result['unanswered']} unanswered; {result['missing_images']} photo(s) missing or "
+          "unreadable")
+    if "strict_f1" in result:
+        print(f"strict F1 against the input's entity_value: {result['strict_f1']}")
+    print(result["output"])
+
+
+def chosen_text_corpus(args) -> Path | None:
+    """The corpus the user named, else the shared one where it exists; `--no-text-corpus` trains on photos only."""
+    from prodspec.paths import DEFAULT_TEXT_CORPUS
+
+    if args.no_text_corpus:
+        return None
+    if args.text_corpus is not None:
+        return args.text_corpus
+    return DEFAULT_TEXT_CORPUS if DEFAULT_TEXT_CORPUS.is_file() else None
+
+
+def train(args) -> None:
+    from prodspec.report import print_training_report
+    from prodspec.train import train
+
+    report = train(args.labels, args.images, args.model_dir, args.objective, args.min_precision, args.trials,
+                   args.budget, args.train_csv, cache_dir=args.cache_dir, workers=args.workers,
+                   text_corpus=chosen_text_corpus(args))
+    print_training_report(report)
+    print(f"model written to {args.model_dir}; answer with it: prodspec predict --model {args.model_dir} ...")
+
+
+def ocr(args) -> None:
+    from candidates.cache import OcrCache
+    from candidates.lines import cache_key
+    from candidates.ocr import OcrSettings
+    from candidates.run_ocr import read_folder
+    from dataset.images import file_digest
+    from dataset.rows import check_images, check_output, read_rows
+
+    if args.export:
+        check_output(args.export, "Parquet file")
+    rows = read_rows(args.input)
+    check_images(args.images)
+    settings = OcrSettings(engine=args.engine, runtime=args.runtime, recogniser=args.recogniser)
+    cache = OcrCache(args.cache_dir)
+    readings, stats = read_folder(rows["image_name"], args.images, settings, cache, args.workers)
+    print(f"{stats['images']} images, {stats['ocr_fresh']} newly read, {len(stats['missing'])} missing or unreadable, "
+          f"{sum(1 for r in readings.values() if not r.boxes and not r.missing)} with no text; cache {cache.path}")
+    if args.export:
+        digests = {file_digest(args.images / name) for name in readings} - {None}
+        count = cache.export(digests, settings.fingerprint(), args.export, segments_key=cache_key(settings.max_side))
+        print(f"exported {count} images' OCR to {args.export}")
+
+
+def check(args) -> None:
+    from dataset.check import check_predictions
+    from dataset.rows import read_predictions, read_rows
+
+    report = check_predictions(read_rows(args.input), read_predictions(args.predictions))
+    for line in report.errors:
+        print(f"error: {line}")
+    for line in report.warnings:
+        print(f"warning: {line}")
+    print(f"{'OK' if report.ok else 'FAILED'}: {report.rows} rows, {report.answered} answered, "
+          f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)")
+    if not report.ok:
+        sys.exit(1)
+
+
+def evaluate(args) -> None:
+    from dataset.evaluate import format_score_table, score_table
+    from dataset.rows import read_predictions, read_rows
+
+    labels, predictions = read_rows(args.labels, labelled=True), read_predictions(args.predictions)
+    labelled, predicted = set(labels["index"]), set(predictions["index"])
+    if not labelled & predicted:
+        raise UserError(f"{args.predictions} shares no index with {args.labels}: are they of the same rows?")
+    if unanswered := len(labelled - predicted):
+        log.warning("%d labelled row(s) have no line in %s: scored as unanswered", unanswered, args.predictions)
+    if extra := len(predicted - labelled):
+        log.warning("%d line(s) of %s are of no labelled row: not scored", extra, args.predictions)
+    table = score_table(labels, predictions)
+    if args.json:
+        print(json.dumps({k: v.as_dict() for k, v in table.items()}, indent=1))
+    else:
+        print(format_score_table(table))
+
+
+def bench(args) -> None:
+    from prodspec.bench import run_bench
+
+    out = run_bench(args.labels, args.images, args.out, limit=args.limit, trials=args.trials, seed=args.seed,
+                    cache_dir=args.cache_dir, workers=args.workers, engines=args.engines,
+                    text_corpus=chosen_text_corpus(args))
+    print(f"report: {out / 'report.md'}\nresults: {out / 'results.json'}")
+
+
+def explain(args) -> None:
+    from prodspec.explain import explain
+
+    print(explain(args.image, args.entity, args.group, args.output, args.model, args.cache_dir))
+    print(args.output)
+
+
+def download(args) -> None:
+    from dataset.download import download_images
+    from dataset.rows import read_rows
+
+    rows = read_rows(args.input)
+    print(json.dumps(download_images(list(rows["image_link"]), args.images, workers=args.workers)))
+
+
+def sample(args) -> None:
+    from dataset.rows import check_output, read_rows, write_atomically
+    from dataset.splits import stratified_sample
+
+    check_output(args.output, input_csv=args.input)
+    rows = read_rows(args.input)
+    if args.stratify not in rows.columns:
+        raise UserError(f"{args.input}: no column {args.stratify!r} to stratify on; its columns: "
+                        f"{', '.join(c for c in rows.columns if c != 'image_name')}")
+    picked = stratified_sample(rows, args.n, args.stratify, seed=args.seed).drop(columns=["image_name"])
+    write_atomically(picked, args.output)
+    print(f"{len(picked)} rows written to {args.output}")

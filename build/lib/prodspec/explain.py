@@ -1,0 +1,113 @@
+"""`prodspec explain`: one image with its OCR boxes, drawn lines, candidates and their scores, and the answer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+import pandas as pd
+from PIL import Image, ImageDraw, ImageFont
+
+from candidates.cache import OcrCache
+from candidates.ocr import OcrSettings
+from candidates.run_ocr import read_folder
+from dataset.errors import UserError
+from dataset.images import UnreadableImage, decode_rgb
+from dataset.rows import check_output
+from dataset.units import allowed_units, entity_names
+from features.columns import KINDS
+from prodspec.predict import load_ranker, rank_rows
+from ranker.selection import value_mass
+
+MIN_SIDE = 1000  # a small photo is drawn enlarged to this shortest side, so its labels stay legible
+FONT = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+CHOSEN, OTHER, BOX, LINE = (30, 160, 60, 255), (220, 120, 20, 255), (90, 90, 90, 220), (40, 110, 220, 200)
+
+
+def explain(image: Path, entity: str, group: str = "", output: Path = Path("out/explain.png"),
+            model_dir: Path | None = None, cache_dir: Path | None = None, top: int = 8) -> str:
+    check_output(output, "PNG file")
+    if output.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        raise UserError(f"{output}: name a .png (or .jpg) file to draw into")
+    if entity not in allowed_units():
+        raise UserError(f"unknown attribute {entity!r}; one of {', '.join(entity_names())}")
+    model = load_ranker(model_dir)
+    settings = OcrSettings.from_meta(model.meta["ocr_settings"])
+    try:  # the picture the OCR read: the boxes are in its pixels
+        pixels = decode_rgb(image, max_side=settings.max_side or None)
+    except UnreadableImage as error:
+        raise UserError(str(error)) from None
+    rows = pd.DataFrame([{"index": "0", "image_link": image.name, "group_id": str(group), "entity_name": entity,
+                          "image_name": image.name}])
+    cache = OcrCache(cache_dir)
+    try:
+        readings, _ = read_folder(rows["image_name"], image.parent, settings, cache, workers=1, progress=False)
+    finally:
+        cache.close()
+    reading = readings[image.name]
+    table, ranked = rank_rows(rows, readings, model)
+    answer, tops, confidence = ranked.answers[0], ranked.tops, ranked.confidence
+    lines = table.lines.assign(score=ranked.scores)
+    # the order the answer is picked in: allowed units by their value's share of the score, then by score
+    allowed = lines["unit_allowed"] > 0
+    lines = lines.assign(share=value_mass(lines[allowed]).reindex(lines.index)).sort_values(
+        ["share", "score"], ascending=False, na_position="last")
+    chosen = int(tops["cand_pos"].iloc[0])
+    threshold = model.meta["thresholds"].get(entity, 0.0)
+    said = _said(answer, chosen, confidence[0], threshold, bool(reading.boxes))
+    _draw(pixels, reading, lines.head(top).reset_index(drop=True), chosen,
+          [f"{entity} (group {group or 'unknown'}): {said}",
+           (f"confidence {answer.confidence:.2f} that the answer is exactly right; ranker confidence "
+            f"{confidence[0]:.2f}, threshold {threshold:.2f}"),
+           ("green: chosen   orange: best other candidate in a box (#rank value unit (score))   "
+            "grey: OCR boxes   blue: drawn lines")], output)
+    listing = lines.head(top)[["share", "score", "value", "unit_name", "unit_allowed", "kind", "confidence"]].copy()
+    listing[["share", "score"]] = listing[["share", "score"]].round(3)
+    listing.insert(0, "rank", range(1, len(listing) + 1))
+    listing["kind"] = listing["kind"].map(lambda k: KINDS[int(k)])
+    return f"answer: {said}\n" + (listing.to_string(index=False) if len(listing) else "no candidates")
+
+
+def _said(answer, chosen: int, confidence: float, threshold: float, read_text: bool) -> str:
+    if chosen >= 0:
+        return answer.text or f"abstained (confidence {confidence:.2f} < threshold {threshold:.2f})"
+    why = "no candidate of an allowed unit" if read_text else "OCR found no text"
+    if answer.source == "prior":
+        return f"{answer.text} ({why}: {answer.evidence})"
+    return f"no answer ({why})"
+
+
+def _draw(pixels, reading, ranked: pd.DataFrame, chosen: int, legend_lines: list[str], output: Path) -> None:
+    canvas = Image.fromarray(pixels)
+    scale = max(1.0, MIN_SIDE / min(canvas.size))
+    canvas = canvas.resize((round(canvas.width * scale), round(canvas.height * scale)))
+    draw = ImageDraw.Draw(canvas, "RGBA")
+    # strokes and labels grow with the picture, so they stay visible on a 1,600 px photo as on a thumbnail
+    stroke = max(2, round(max(canvas.size) / 500))
+    font = ImageFont.truetype(str(FONT), max(16, round(max(canvas.size) / 60)))
+    for x1, y1, x2, y2 in reading.segments:
+        draw.line([(x1 * scale, y1 * scale), (x2 * scale, y2 * scale)], fill=LINE, width=stroke)
+    for b in reading.boxes:
+        draw.polygon([(x * scale, y * scale) for x, y in b.points], outline=BOX, width=max(1, stroke // 2))
+    best_per_box = ranked.groupby("box_index", sort=False).head(1)
+    # chosen last, so it is drawn on top
+    best_per_box = best_per_box.assign(is_chosen=best_per_box["cand_pos"] == chosen).sort_values("is_chosen")
+    for rank, line in zip(best_per_box.index, best_per_box.itertuples()):
+        box = reading.boxes[int(line.box_index)]
+        colour = CHOSEN if line.is_chosen else OTHER
+        draw.polygon([(x * scale, y * scale) for x, y in box.points], outline=colour, width=stroke + 1)
+        label = f"#{rank + 1} {line.value:g} {line.unit_name} ({line.score:.2f})"
+        x, y = box.left * scale, max(box.top * scale - font.size - 6, 0)
+        draw.rectangle(draw.textbbox((x, y), label, font=font), fill=(255, 255, 255, 220))
+        draw.text((x, y), label, fill=colour, font=font)
+    size = max(16, round(max(canvas.width, 900) / 90))
+    legend_font = ImageFont.truetype(str(FONT), size)
+    legend = Image.new("RGB", (max(canvas.width, 900), round(1.5 * size) * len(legend_lines) + 10), "white")
+    ldraw = ImageDraw.Draw(legend)
+    for i, text in enumerate(legend_lines):
+        ldraw.text((8, 5 + round(1.5 * size) * i), text, fill="black", font=legend_font)
+    sheet = Image.new("RGB", (legend.width, canvas.height + legend.height), "white")
+    sheet.paste(canvas, (0, 0))
+    sheet.paste(legend, (0, canvas.height))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    sheet.save(output)

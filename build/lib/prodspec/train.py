@@ -1,0 +1,186 @@
+"""`train`: labelled photos → OCR → candidates → features → tuned rankers, thresholds and confidence → a model folder."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from candidates.cache import OcrCache
+from candidates.ocr import OcrSettings
+from dataset.errors import UserError
+from dataset.evaluate import score_table
+from dataset.rows import check_output
+from dataset.splits import image_folds
+from dataset.units import entity_names
+from features.columns import CATEGORICAL
+from features.priors import Priors
+from prodspec.crossval import oof_scores, rows_with_a_right_candidate, top1_accuracy
+from prodspec.progress import Stages
+from prodspec.study import tune_ranker
+from prodspec.training_data import TrainingData, training_data
+from ranker.answers import answer_text, answers_for
+from ranker.artifacts import save_model
+from ranker.blend import (
+    DIMENSIONS,
+    fit_dimension_ranker,
+    fit_main_ranker,
+    fit_other_ranker,
+    ranker_features,
+)
+from ranker.confidence import fit_calibration, fit_confidence, out_of_fold_confidence
+from ranker.lambdarank import ENSEMBLE_SIZE, MAX_BIN, RankerParams
+from ranker.selection import VALUE_TEMPERATURE, rule_baseline, top_candidates
+from ranker.thresholds import tune_thresholds
+
+log = logging.getLogger(__name__)
+
+
+def train(labels_csv: Path, images_dir: Path, model_dir: Path, objective: str = "f1",
+          min_precision: float = 0.95, trials: int = 30, budget_s: float = 600, train_csv: Path | None = None,
+          settings: OcrSettings | None = None, cache_dir: Path | None = None, workers: int | None = None,
+          k_folds: int = 5, work_dir: Path | None = None, progress: bool = True,
+          text_corpus: Path | None = None, current_model_dir: Path | None = None,
+          priors_fallback: Path | None = None) -> dict:
+    """`text_corpus`: labelled flat OCR text (`dataset.rows.read_text_corpus`) for the dimension ranker.
+
+    `current_model_dir` (default `model_dir`): the model whose ranker parameters the study starts from and keeps
+    unless clearly beaten (`prodspec.study.pick_on_other_splits`). `priors_fallback`: a model folder whose
+    priors serve where `train_csv` is absent.
+    """
+    started = time.perf_counter()
+    check_output(model_dir, "model", folder=True)
+    stages = Stages(6, progress)
+    settings = settings or OcrSettings()
+    cache = OcrCache(cache_dir)
+    data = training_data(labels_csv, images_dir, settings, cache, workers, progress, text_corpus, train_csv,
+                         priors_fallback or model_dir, stages)
+    rows, priors, table = data.rows, data.priors, data.table
+    lines, text = table.lines, data.text
+    features = ranker_features(data.table_features, objective)  # the main ranker's
+    n_rows = len(rows)
+    folds = image_folds(rows["image_name"], k=k_folds)
+    has_positive = rows_with_a_right_candidate(lines, n_rows)
+    if not has_positive.any():
+        raise UserError("no labelled row has its label among the OCR candidates: nothing to learn from")
+
+    stages.next(f"tuning the ranker's parameters ({trials} Optuna trials at most, {budget_s:.0f} s budget)")
+    work_dir = Path(work_dir or (cache.path.parent / "studies"))
+    work_dir.mkdir(parents=True, exist_ok=True)
+    # a study resumes only for the same training table (data, OCR, candidates, priors, features) and the same way
+    # of picking the answer: old trials never score a table they were not run on
+    table_key = str(pd.util.hash_pandas_object(lines[["row_pos", "label", *features]], index=False).sum())
+    picking = f"value_mass:{VALUE_TEMPERATURE}|fold_vocabulary|max_bin:{MAX_BIN}|other_ranker"
+    study_key = hashlib.sha1((_data_key(rows, settings) + "|".join(features) + table_key + picking).encode()
+                             ).hexdigest()[:12]
+    storage = f"sqlite:///{work_dir / ('study-' + study_key + '.sqlite3')}"
+    params, tuning = tune_ranker(lines, folds, features, n_rows, has_positive, trials, budget_s, storage,
+                                 rows["image_name"], warm_start=_current_params(current_model_dir or model_dir),
+                                 words=data.words, text=text, progress=progress)
+
+    stages.next("scoring every row out of fold, thresholds and confidence")
+    # the parameters are tuned on the photos' rows alone; the dimension ranker borrows them
+    tops = top_candidates(lines, oof_scores(lines, folds, features, params, text, words=data.words), n_rows)
+    confidence = out_of_fold_confidence(tops, folds)
+    entities = rows["entity_name"].to_numpy()
+    truth_empty = (rows["entity_value"].str.strip() == "").to_numpy()
+    correct = tops["label"].to_numpy().astype(bool)
+    thresholds, _ = tune_thresholds(confidence, correct, entities, truth_empty, objective, min_precision,
+                                    trials=max(50, trials * 5), storage=storage,
+                                    study_name=f"thresholds-{objective}-{min_precision}")
+    fallback, fallback_hits, fallback_precision = _fallback(table, tops, priors, objective)
+    every_answer = answers_for(table, tops, np.ones(n_rows), {}, priors, fallback=False)
+    chosen = (tops["cand_pos"] >= 0).to_numpy()
+    exact = np.array([a == v for a, v in zip(every_answer, rows["entity_value"])], dtype=float)
+    calibration = fit_calibration(confidence[chosen], exact[chosen])
+
+    ranker_answers = answers_for(table, tops, confidence, thresholds, priors, fallback)
+    baseline_tops = rule_baseline(lines, n_rows, {entity_names().index(e) for e in DIMENSIONS})
+    baseline_answers = answers_for(table, baseline_tops, np.ones(n_rows), {}, priors, fallback=False)
+    oracle_answers = _oracle_answers(rows, lines, priors)
+    labels = rows[["index", "entity_name", "entity_value"]]
+
+    def scores(answers):
+        return {k: v.as_dict() for k, v in score_table(labels, pd.DataFrame({"index": rows["index"], "prediction": answers})).items()}
+
+    report = {
+        "rows": n_rows, "images": int(rows["image_name"].nunique()), "text_rows": data.text_rows,
+        "candidate_recall": round(float(has_positive.mean()), 4),
+        "top1_accuracy_where_possible": round(top1_accuracy(tops, has_positive), 4),
+        "tuned_top1": tuning["tuned_top1"], "finalists": tuning["finalists"], "params": asdict(params),
+        "objective": objective,
+        "min_precision": min_precision, "thresholds": thresholds, "fallback": fallback, "fallback_hits": fallback_hits,
+        "ranker": scores(ranker_answers), "baseline": scores(baseline_answers), "oracle": scores(oracle_answers),
+    }
+
+    stages.next(f"fitting the shipped rankers ({ENSEMBLE_SIZE} LightGBM seeds each) on every row")
+    final = fit_main_ranker(lines, features, params, ENSEMBLE_SIZE)
+    dimension_ranker = fit_dimension_ranker(lines, text, features, params, ENSEMBLE_SIZE) if text is not None else None
+    other_ranker = fit_other_ranker(lines, features, params, ENSEMBLE_SIZE)
+    confidence_model = fit_confidence(tops)
+    meta = {
+        "features": data.table_features, "ranker_features": features, "categorical": CATEGORICAL,
+        "vocabulary": data.vocabulary, "thresholds": thresholds,
+        "objective": objective, "min_precision": min_precision, "fallback": fallback,
+        "fallback_precision": fallback_precision, "calibration": calibration, "params": asdict(params),
+        "ocr_settings": asdict(settings), "ocr_fingerprint": settings.fingerprint(),
+        "data_sha1": _data_key(rows, settings), "training_rows": n_rows,
+        "text_rows": data.text_rows,
+        "cv": {k: report[k] for k in ("candidate_recall", "top1_accuracy_where_possible")}
+        | {"strict_f1": report["ranker"]["overall"]["strict_f1"], "numeric_f1": report["ranker"]["overall"]["numeric_f1"],
+           "baseline_strict_f1": report["baseline"]["overall"]["strict_f1"]},
+    }
+    stages.next(f"writing the model to {model_dir}")
+    save_model(model_dir, final, confidence_model, priors, meta, dimension_ranker, other_ranker)
+    report["seconds"] = round(time.perf_counter() - started, 1)
+    report["oof"] = {"tops": tops, "confidence": confidence, "answers": ranker_answers, "exact": exact,
+                     "baseline_answers": baseline_answers, "oracle_answers": oracle_answers, "data": data}
+    cache.close()
+    return report
+
+
+def _fallback(table, tops: pd.DataFrame, priors: Priors, objective: str) -> tuple[bool, int, float]:
+    """Whether rows with no candidate answer from the priors (only where, out of fold, that adds right answers),
+    how many of them it got right, and the share right among those it answered."""
+    rows = table.rows
+    no_candidate = np.nonzero((tops["cand_pos"] < 0).to_numpy())[0]
+    answers = answers_for(table, tops, np.ones(len(rows)), {}, priors, fallback=True)
+    answered = [i for i in no_candidate if answers[i]]
+    hits = sum(1 for i in answered if answers[i] == rows["entity_value"][i])
+    return objective == "f1" and hits > 0, hits, round(hits / len(answered), 4) if answered else 0.0
+
+
+def _current_params(model_dir: Path) -> dict | None:
+    """The ranker parameters of the model in `model_dir`, if one is there and they still fit RankerParams."""
+    try:
+        params = json.loads((Path(model_dir) / "meta.json").read_text())["params"]
+        return asdict(RankerParams(**params))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _oracle_answers(rows: pd.DataFrame, lines: pd.DataFrame, priors: Priors) -> list[str]:
+    """Right whenever a right candidate exists (in the written form our formatter would choose)."""
+    right = lines[lines["label"] > 0].groupby("row_pos").head(1).set_index("row_pos")
+    out = []
+    for pos, row in enumerate(rows.to_dict("records")):
+        if pos in right.index:
+            r = right.loc[pos]
+            out.append(answer_text(r["value"], r["unit_name"], str(row["group_id"]), row["entity_name"], priors))
+        else:
+            out.append("")
+    return out
+
+
+def _data_key(rows: pd.DataFrame, settings: OcrSettings) -> str:
+    text = "|".join(rows["image_name"] + ":" + rows["entity_name"] + ":" + rows["entity_value"]) + settings.fingerprint()
+    return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
+__all__ = ["TrainingData", "train", "training_data"]

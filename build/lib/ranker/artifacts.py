@@ -1,0 +1,182 @@
+"""The shipped model: LightGBM text files plus JSON metadata (no pickle), checked when loaded."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from dataset.errors import UserError
+from features.build import FeatureTable
+from features.columns import feature_names, for_other_attributes, without_gaps
+from features.priors import Priors
+from ranker.answers import Answer, answer_rows
+from ranker.blend import score_candidates
+from ranker.confidence import calibrated, predict_confidence
+from ranker.lambdarank import SeedEnsemble
+from ranker.selection import top_candidates
+
+MODEL_VERSION = 3  # 3: each ranker is a seed ensemble, one LightGBM file per seed
+
+
+@dataclass
+class Ranked:
+    """What the ranker made of a feature table: an Answer per row, and how it got there (for explain and bench)."""
+
+    answers: list[Answer]
+    tops: pd.DataFrame  # each row's chosen candidate (`ranker.selection.top_candidates`)
+    confidence: np.ndarray  # the confidence model's, compared with the thresholds
+    scores: np.ndarray  # each line's score
+
+
+@dataclass
+class RankerModel:
+    ranker: SeedEnsemble
+    confidence: lgb.Booster | None
+    priors: Priors
+    meta: dict
+    dimension_ranker: SeedEnsemble | None = None  # scores height/width/depth rows when trained with text rows
+    other_ranker: SeedEnsemble | None = None  # scores the other rows (`ranker.blend.fit_other_ranker`)
+
+    @property
+    def features(self) -> list[str]:
+        """The main ranker's inputs: the table's features, without the `rel_*` gaps under the precision objective."""
+        return self.meta["ranker_features"]
+
+    @property
+    def vocabulary(self) -> list[str]:
+        return self.meta["vocabulary"]
+
+    def rank(self, table: FeatureTable, prior: bool = True) -> Ranked:
+        """Every row's answer; `prior=False` leaves a row unanswered rather than answer it from the priors."""
+        scores = score_candidates(self.ranker, self.dimension_ranker, table.lines, self.features, self.other_ranker)
+        tops = top_candidates(table.lines, scores, len(table.rows))
+        confidence = predict_confidence(self.confidence, tops)
+        answers = answer_rows(table, tops, confidence, self.meta["thresholds"], self.priors,
+                              prior and self.meta["fallback"], self.meta.get("fallback_precision", 0.0),
+                              calibrated(confidence, self.meta.get("calibration")))
+        return Ranked(answers, tops, confidence, scores)
+
+
+RANKER_FILE = "ranker.txt"
+DIMENSION_RANKER_FILE = "ranker_dimensions.txt"
+OTHER_RANKER_FILE = "ranker_others.txt"
+
+
+def _seed_files(first: str, size: int) -> list[str]:
+    """`ranker.txt`, `ranker.1.txt`, ...: the first seed keeps the plain name."""
+    stem = first.removesuffix(".txt")
+    return [first] + [f"{stem}.{k}.txt" for k in range(1, size)]
+
+
+def _stage_seeds(model_dir: Path, first: str, ranker: lgb.Booster | SeedEnsemble | None,
+                 staged: dict[str, Path]) -> list[str] | None:
+    if ranker is None:
+        return None
+    boosters = ranker.boosters if isinstance(ranker, SeedEnsemble) else [ranker]
+    names = _seed_files(first, len(boosters))
+    for booster, name in zip(boosters, names):
+        booster.save_model(str(_stage(model_dir, name, staged)))
+    return names
+
+
+def _stage(model_dir: Path, name: str, staged: dict[str, Path]) -> Path:
+    """Where a file is written before it is moved to its name."""
+    staged[name] = model_dir / f".{name}.partial"
+    return staged[name]
+
+
+def _sha1(path: Path) -> str:
+    return hashlib.sha1(path.read_bytes()).hexdigest()
+
+
+def save_model(model_dir: Path, ranker: lgb.Booster | SeedEnsemble, confidence: lgb.Booster | None, priors: Priors,
+               meta: dict, dimension_ranker: lgb.Booster | SeedEnsemble | None = None,
+               other_ranker: lgb.Booster | SeedEnsemble | None = None) -> None:
+    """Every file is written beside its name first and moved into place after, meta.json last, with the hash of
+    each: a save cut short (a full disk) leaves the old model whole, a kill among the moves a mix that
+    `load_model` refuses."""
+    model_dir.mkdir(parents=True, exist_ok=True)
+    staged: dict[str, Path] = {}
+    try:
+        ranker_files = _stage_seeds(model_dir, RANKER_FILE, ranker, staged)
+        dimension_files = _stage_seeds(model_dir, DIMENSION_RANKER_FILE, dimension_ranker, staged)
+        other_files = _stage_seeds(model_dir, OTHER_RANKER_FILE, other_ranker, staged)
+        if confidence is not None:
+            confidence.save_model(str(_stage(model_dir, "confidence.txt", staged)))
+        priors.save(_stage(model_dir, "priors.json", staged))
+        hashes = {name: _sha1(path) for name, path in staged.items()}
+        meta = {**meta, "model_version": MODEL_VERSION, "lightgbm": lgb.__version__,
+                "priors_file": "priors.json", "ranker_files": ranker_files, "dimension_ranker_files": dimension_files,
+                "other_ranker_files": other_files, "file_sha1": hashes}
+        _stage(model_dir, "meta.json", staged).write_text(json.dumps(meta, indent=1, sort_keys=True))
+    except BaseException as error:
+        for path in staged.values():
+            path.unlink(missing_ok=True)
+        if isinstance(error, (OSError, lgb.basic.LightGBMError)):
+            raise UserError(f"{model_dir}: the model could not be saved ({error}); the model there before is "
+                            "unchanged") from error
+        raise
+    for name, path in staged.items():  # meta.json, staged last, moves last
+        os.replace(path, model_dir / name)
+    for stale in [*model_dir.glob("ranker*.txt"), model_dir / "confidence.txt"]:
+        if stale.name not in staged:  # an old seed beyond the new ensemble's, or a confidence model no longer made
+            stale.unlink(missing_ok=True)
+
+
+def _load_seeds(model_dir: Path, names: list[str], features: list[str]) -> SeedEnsemble:
+    boosters = []
+    for name in names:
+        path = model_dir / name
+        if not path.is_file():
+            raise UserError(f"{path}: named in meta.json but missing; retrain or restore it")
+        booster = lgb.Booster(model_file=str(path))
+        if booster.feature_name() != features:
+            raise UserError(f"{path}: its features do not match meta.json")
+        boosters.append(booster)
+    return SeedEnsemble(boosters)
+
+
+def load_model(model_dir: str | Path) -> RankerModel:
+    model_dir = Path(model_dir)
+    meta_path = model_dir / "meta.json"
+    if not meta_path.is_file() or not (model_dir / "ranker.txt").is_file():
+        raise UserError(f"{model_dir}: no trained model (meta.json and ranker.txt); run `make train`")
+    meta = json.loads(meta_path.read_text())
+    if meta.get("model_version") != MODEL_VERSION:
+        raise UserError(
+            f"{model_dir}: model version {meta.get('model_version')} does not match this code's {MODEL_VERSION}; retrain"
+        )
+    # a model saved before every file had its hash (`file_sha1`) had its priors' alone
+    hashes = meta.get("file_sha1") or {meta["priors_file"]: meta["priors_sha1"]}
+    for name, digest in hashes.items():
+        if not (model_dir / name).is_file():
+            raise UserError(f"{model_dir / name}: named in meta.json but missing; retrain or restore it")
+        if _sha1(model_dir / name) != digest:
+            raise UserError(f"{model_dir / name}: does not match the hash in meta.json (a save cut short, or the "
+                            "file changed since); retrain or restore it")
+    expected = feature_names(meta.get("vocabulary", []))
+    if meta.get("features") != expected:
+        missing = sorted(set(expected) - set(meta.get("features", [])))
+        extra = sorted(set(meta.get("features", [])) - set(expected))
+        raise UserError(f"{model_dir}: model features differ from this code's (missing {missing[:5]}, extra {extra[:5]}); retrain")
+    if meta.get("ranker_features") not in (expected, without_gaps(expected)):
+        raise UserError(f"{model_dir}/{RANKER_FILE}: its features do not match meta.json")
+    ranker = _load_seeds(model_dir, meta.get("ranker_files") or [RANKER_FILE], meta["ranker_features"])
+    dimension_ranker = None
+    if meta.get("dimension_ranker_files"):
+        dimension_ranker = _load_seeds(model_dir, meta["dimension_ranker_files"], without_gaps(meta["features"]))
+    # a model saved before the other rows had a ranker of their own scores them with the main ranker
+    other_ranker = (_load_seeds(model_dir, meta["other_ranker_files"], for_other_attributes(meta["ranker_features"]))
+                    if meta.get("other_ranker_files") else None)
+    confidence_path = model_dir / "confidence.txt"
+    # a model saved with hashes names its confidence model there: one left from an older model is not its own
+    saved = confidence_path.is_file() and ("file_sha1" not in meta or confidence_path.name in meta["file_sha1"])
+    confidence = lgb.Booster(model_file=str(confidence_path)) if saved else None
+    return RankerModel(ranker, confidence, Priors.load(model_dir / meta["priors_file"]), meta, dimension_ranker, other_ranker)
