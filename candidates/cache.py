@@ -21,6 +21,7 @@ import pandas as pd
 from candidates.lines import segments_from_json, segments_to_json
 from candidates.ocr import boxes_from_json, boxes_to_json
 from candidates.records import TextBox
+from dataset.errors import UserError
 
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "dataset" / "ocr_cache"
 
@@ -32,13 +33,18 @@ def default_cache_dir() -> Path:
 class OcrCache:
     def __init__(self, cache_dir: str | os.PathLike | None = None, shipped_dir: Path | None = SHIPPED_DIR):
         self.path = Path(cache_dir or default_cache_dir()) / "ocr.sqlite"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=60)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS ocr (digest TEXT, settings TEXT, boxes TEXT, seconds REAL, "
-            "created REAL, PRIMARY KEY (digest, settings))"
-        )
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=60)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS ocr (digest TEXT, settings TEXT, boxes TEXT, seconds REAL, "
+                "created REAL, PRIMARY KEY (digest, settings))"
+            )
+        except (OSError, sqlite3.Error) as error:  # a file in its place, no rights there, a damaged database
+            reason = getattr(error, "strerror", None) or str(error)
+            raise UserError(f"{self.path.parent}: the OCR cache cannot be kept there ({reason}); name another folder "
+                            "with --cache-dir or $PRODSPEC_CACHE_DIR") from None
         self._shipped: dict[tuple[str, str], tuple[str, float]] = {}
         if shipped_dir and shipped_dir.is_dir():
             for file in sorted(shipped_dir.glob("*.parquet")):

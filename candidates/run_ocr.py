@@ -11,6 +11,7 @@ import multiprocessing
 import os
 import sqlite3
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -28,7 +29,7 @@ from candidates.lines import cache_key, find_segments
 from candidates.ocr import OcrSettings, uses_cuda
 from candidates.records import NO_SEGMENTS, ImageReading, TextBox
 from dataset.errors import UserError
-from dataset.images import UnreadableImage, decode_rgb, file_digest
+from dataset.images import UnreadableImage, decode_rgb, photo_digest
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +46,41 @@ CUDA_WORKER_MIB = 4096
 NAMED_PROBLEMS = 10
 
 
-def _init_worker(settings: OcrSettings, read_text: bool = True, compiled_dir: Path | None = None) -> None:
+def _init_worker(settings: OcrSettings, read_text: bool = True, compiled_dir: Path | None = None,
+                 parent: int | None = None) -> None:
     """Make this process's engine, or keep the one it has for the same settings (a caller reading one photo at a
-    time, as the Python API does, pays for the models once)."""
+    time, as the Python API does, pays for the models once). `parent`: the pid a pool worker must not outlive."""
     global _engine, _engine_settings, _settings
+    if parent is not None:
+        threading.Thread(target=_exit_with, args=(parent,), daemon=True, name="exit-with-parent").start()
     if read_text and not (_engine is not None and _engine_settings == settings):
         _engine, _engine_settings = make_engine(settings, compiled_dir), settings
     _settings = settings
+
+
+def _exit_with(parent: int, every: float = 0.5) -> None:
+    """End this worker once `parent` is gone. A worker's own parent is the forkserver, which outlives a killed
+    run, so the worker watches the run itself: killed with `kill -9`, it leaves no 1 GB worker reading on."""
+    while _alive(parent):
+        time.sleep(every)
+    os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    """Whether the process runs: not gone, and not a zombie waiting for its own parent to reap it."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc: ask the kernel whether the pid exists
+        try:
+            os.kill(pid, 0)
+            return True
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
 
 
 def read_array(image: np.ndarray, settings: OcrSettings, compiled_dir: Path | None = None) -> ImageReading:
@@ -107,13 +136,18 @@ def ocr_images(
     """OCR each distinct image once; a missing or unreadable image gives no boxes (and a warning)."""
     results: dict[Path, ImageReading] = {}
     unread = _Unread(results)
-    digests: dict[Path, str | None] = {p: file_digest(p) for p in dict.fromkeys(paths)}
+    digests: dict[Path, str | None] = {}
+    for path in dict.fromkeys(paths):
+        try:
+            digests[path] = photo_digest(path)
+        except UnreadableImage as error:  # missing, or not a regular file of a photo's size: never opened for OCR
+            digests[path] = None
+            unread(path, str(error))
     fingerprint = settings.fingerprint()
     lines_key = cache_key(settings.max_side)
     todo: list[tuple[Path, bool]] = []  # (image, read its text too)
     for path, digest in digests.items():
         if digest is None:
-            unread(path, f"image missing: {path}" if not path.exists() else f"image unreadable: {path}")
             continue
         hit = cache.get(digest, fingerprint)
         segments = cache.get_segments(digest, lines_key)
@@ -131,7 +165,7 @@ def read_folder(names: Iterable[str], images_dir: Path, settings: OcrSettings, c
                 workers: int | None = None, progress: bool = True) -> tuple[dict[str, ImageReading], dict]:
     """Each named photo's reading (OCR only what the cache lacks), by name, and what it took: how many photos,
     how many read now, each one's OCR seconds, and which were missing or unreadable."""
-    paths = [Path(images_dir) / name for name in dict.fromkeys(names)]
+    paths = [Path(images_dir) / name for name in dict.fromkeys(names) if name]  # "": a link with no file name
     results = ocr_images(paths, settings, cache, workers=workers, progress=progress)
     readings = {p.name: r for p, r in results.items()}
     read = [r for r in readings.values() if not r.missing]
@@ -224,7 +258,7 @@ def _reads(todo: list[tuple[Path, bool]], workers: int, settings: OcrSettings, r
     # forkserver, not fork: this process may already run OpenCV's or OpenVINO's thread pools (one-worker
     # reads, line finding), and a forked child that inherits them half-made hangs on its first call
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"),
-                             initializer=_init_worker, initargs=(settings, read_text, compiled_dir)) as pool:
+                             initializer=_init_worker, initargs=(settings, read_text, compiled_dir, os.getpid())) as pool:
         futures = [pool.submit(_read_one, str(path), text) for path, text in todo]
         try:
             for future in as_completed(futures):

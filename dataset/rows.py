@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,26 +25,58 @@ TRAIN_COLUMNS = ("image_link", "group_id", "entity_name", "entity_value")
 
 
 def image_basename(link: str) -> str:
-    """The file name a link's image is stored under: the URL path's last part, never a path of its own."""
-    name = PurePosixPath(urlparse(str(link)).path).name
-    name = name.replace("\\", "_")
+    """The file name a link's image is stored under: the URL path's last part, never a path of its own; a link
+    whose path ends in `/` names no file."""
+    path = urlparse(str(link)).path
+    name = "" if path.endswith("/") else PurePosixPath(path).name.replace("\\", "_")
     if name in ("", ".", ".."):
         raise UserError(f"image link has no file name: {link!r}")
     return name
 
 
+_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+
+
 def read_csv_text(path: Path) -> pd.DataFrame:
-    """A CSV as strings (empty cells stay ""), with one clear line for a missing, empty or broken file."""
+    """A CSV as strings (empty cells stay ""), with one clear line for a missing, empty or broken file.
+
+    A line with more fields than the header refuses the file, naming the line: its columns cannot be trusted.
+    Bytes that are not UTF-8 are read as U+FFFD with a warning naming their lines: such a row's link then names
+    no photo in the folder, and the row is answered as one whose photo is missing.
+    """
     if path.is_dir():
         raise UserError(f"{path}: a folder, not a CSV file")
     if not path.is_file():
         raise UserError(f"{path}: no such file")
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False)
+        try:
+            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            lines = _undecodable_lines(path)
+            log.warning("%s: %d line(s) hold bytes that are not UTF-8, read as \ufffd (first: line %s)",
+                        path, len(lines), ", ".join(map(str, lines[:5])))
+            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", encoding_errors="replace")
     except pd.errors.EmptyDataError:
         raise UserError(f"{path}: the file is empty") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+    except pd.errors.ParserError as error:
+        if found := _FIELDS.search(str(error)):
+            header, line, saw = found.groups()
+            raise UserError(f"{path}: line {line} has {saw} fields where the header has {header} (a comma inside "
+                            "a value must be quoted)") from None
         raise UserError(f"{path}: not a readable CSV ({str(error).splitlines()[0]})") from None
+
+
+def _undecodable_lines(path: Path) -> list[int]:
+    with open(path, "rb") as file:
+        return [number for number, line in enumerate(file, 1) if not _decodes(line)]
+
+
+def _decodes(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
 
 
 def read_rows(path: str | os.PathLike, *, labelled: bool | None = None) -> pd.DataFrame:
@@ -73,13 +106,26 @@ def read_rows(path: str | os.PathLike, *, labelled: bool | None = None) -> pd.Da
         line = rows.index[rows["entity_name"] == unknown[0]][0] + 2
         raise UserError(f"{path}: unknown entity_name {unknown[0]!r} on line {line}; "
                         f"one of {', '.join(sorted(allowed_units()))}")
-    empty_links = rows.index[rows["image_link"].str.strip() == ""]
-    if len(empty_links):
-        raise UserError(f"{path}: empty image_link on line {empty_links[0] + 2}")
     if "entity_value" in rows.columns:
         _warn_unreadable_labels(rows, path)
-    rows["image_name"] = [image_basename(link) for link in rows["image_link"]]
+    rows["image_name"] = _image_names(rows["image_link"], path)
     return rows
+
+
+def _image_names(links: pd.Series, path: Path) -> list[str]:
+    """Each row's photo file name; "" for a link that names no file (empty, or ending in `/`), with one warning
+    naming the first lines: those rows are answered as rows whose photo is missing, the others as usual."""
+    names, nameless = [], []
+    for line, link in enumerate(links, 2):
+        try:
+            names.append(image_basename(link))
+        except UserError:
+            names.append("")
+            nameless.append(line)
+    if nameless:
+        log.warning("%s: %d row(s) whose image_link names no file, answered as rows with no photo (line %s)",
+                    path, len(nameless), ", ".join(map(str, nameless[:5])) + (", ..." if len(nameless) > 5 else ""))
+    return names
 
 
 def _warn_unreadable_labels(rows: pd.DataFrame, path: Path) -> None:

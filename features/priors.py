@@ -106,6 +106,28 @@ def build_priors(train_csv: str | Path, exclude_images: set[str] | None = None) 
     }
 
 
+# each table of the priors document, and the type of one entry of it
+SHAPE = {"unit_share": dict, "group_unit_share": dict, "value_quantiles": list, "group_top_value": list,
+         "plain_share": list, "group_labels": dict, "group_rows": int, "group_value_quantiles": list,
+         "value_share": dict}
+
+
+class MalformedPriors(ValueError):
+    """A priors document of another shape than this code reads."""
+
+
+def check_shape(document: object) -> None:
+    """Raise MalformedPriors unless `document` has every table of SHAPE, each a mapping of entries of the right type."""
+    if not isinstance(document, dict):
+        raise MalformedPriors("a JSON object is expected")
+    for table, entry in SHAPE.items():
+        if not isinstance(document.get(table), dict):
+            raise MalformedPriors(f"the table {table!r} is missing or not a mapping")
+        wrong = next((key for key, value in document[table].items() if not isinstance(value, entry)), None)
+        if wrong is not None:
+            raise MalformedPriors(f"{table}[{wrong!r}] is not a {entry.__name__}")
+
+
 def _plain_shares(styles: dict[str, Counter]) -> dict[str, list]:
     """[share written plain, labels] per key with enough labels.
 
@@ -167,7 +189,10 @@ class Priors:
 
     @classmethod
     def load(cls, path: str | Path) -> Priors:
-        return cls(json.loads(Path(path).read_text()))
+        """Priors from their JSON file, their shape checked (`check_shape`): a ValueError says what is wrong."""
+        document = json.loads(Path(path).read_text())
+        check_shape(document)
+        return cls(document)
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.doc, separators=(",", ":"), sort_keys=True))

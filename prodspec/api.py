@@ -9,16 +9,14 @@ import pandas as pd
 from PIL import Image
 
 from candidates.cache import OcrCache
-from candidates.ocr import OcrSettings
 from candidates.records import ImageReading
 from candidates.run_ocr import read_array, read_folder
 from dataset.errors import UserError
 from dataset.images import pil_to_rgb
 from dataset.units import allowed_units, entity_names
 from prodspec.paths import SHIPPED_MODEL_DIR
-from prodspec.predict import predict, rank_rows
+from prodspec.predict import load_ranker, ocr_settings, predict, rank_rows
 from ranker.answers import Answer
-from ranker.artifacts import load_model
 
 UNKNOWN_GROUP = ""  # a row with no group_id: no group priors apply
 
@@ -33,8 +31,8 @@ class Model:
     def __init__(self, model_dir: str | os.PathLike | None = None, cache_dir: str | os.PathLike | None = None):
         self.model_dir = Path(model_dir) if model_dir is not None else SHIPPED_MODEL_DIR
         self.cache_dir = cache_dir
-        self.ranker = load_model(self.model_dir)
-        self.settings = OcrSettings.from_meta(self.ranker.meta["ocr_settings"])
+        self.ranker = load_ranker(self.model_dir)
+        self.settings = ocr_settings(self.ranker)
 
     def __repr__(self) -> str:
         return f"prodspec.Model({str(self.model_dir)!r}, trained on {self.ranker.meta.get('training_rows')} rows)"

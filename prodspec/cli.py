@@ -30,6 +30,33 @@ def shown_default(action: argparse.Action) -> bool:
             and action.default is not argparse.SUPPRESS)
 
 
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value}: at least 1")
+    return value
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text}: more than 0")
+    return value
+
+
+def share(text: str) -> float:
+    value = positive_float(text)
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"{text}: a share, at most 1")
+    return value
+
+
 def _verb(sub, name: str, help: str, example: str, run) -> argparse.ArgumentParser:
     parser = sub.add_parser(name, help=help, description=help[0].upper() + help[1:] + ".",
                             epilog=f"example:\n  {example}", formatter_class=_Formatter)
@@ -50,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     text_corpus = {"type": Path, "default": None,
                    "help": "labelled flat OCR text (image_link,group_id,entity_name,entity_value,ocr_text) that the "
                            "dimension ranker also learns from (default: ../shared/data/ocr_text_corpus.csv if there)"}
-    workers = {"type": int, "default": None, "help": "OCR processes (default: one per core; at most 8 on CUDA)"}
+    workers = {"type": positive_int, "default": None, "help": "OCR processes (default: one per core; at most 8 on CUDA)"}
     rows_csv = {"type": Path, "required": True, "help": "CSV with columns index,image_link,group_id,entity_name"}
     labels_csv = {"type": Path, "required": True,
                   "help": "CSV with columns image_link,group_id,entity_name,entity_value (the label); index optional"}
@@ -85,9 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--objective", choices=["f1", "precision"], default="f1",
                    help="f1: answer where it raises the official F1 (nearly every row); precision: answer only "
                         "where held-out precision reaches --min-precision (catalogue use)")
-    p.add_argument("--min-precision", type=float, default=0.95, help="the floor for --objective precision")
-    p.add_argument("--trials", type=int, default=30, help="Optuna trials for the ranker's parameters")
-    p.add_argument("--budget", type=float, default=900, help="seconds Optuna may spend on the ranker")
+    p.add_argument("--min-precision", type=share, default=0.95, help="the floor for --objective precision")
+    p.add_argument("--trials", type=positive_int, default=30, help="Optuna trials for the ranker's parameters")
+    p.add_argument("--budget", type=positive_float, default=900, help="seconds Optuna may spend on the ranker")
     p.add_argument("--train-csv", type=Path, default=None,
                    help="the challenge's train.csv, for priors (default: ../shared/data/train.csv.gz; without it "
                         "the shipped model's priors)")
@@ -127,8 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="labelled CSV, as for train (default: ../shared/data/dev, else the bundled sample)")
     p.add_argument("--images", type=Path, default=None, help="its photos (default: as for --labels)")
     p.add_argument("--out", type=Path, default=Path("bench/out"), help="folder for the report, figures and JSON")
-    p.add_argument("--limit", type=int, default=None, help="use this many photos, picked with --seed (default: all)")
-    p.add_argument("--trials", type=int, default=10, help="Optuna trials for the ranker")
+    p.add_argument("--limit", type=positive_int, default=None, help="use this many photos, picked with --seed (default: all)")
+    p.add_argument("--trials", type=positive_int, default=10, help="Optuna trials for the ranker")
     p.add_argument("--seed", type=int, default=0, help="seed that picks the --limit photos")
     p.add_argument("--engines", nargs="*", default=None, help="OCR engines to time (default: the model's)")
     p.add_argument("--text-corpus", **text_corpus)
@@ -150,12 +177,12 @@ def build_parser() -> argparse.ArgumentParser:
               "prodspec download --input test.csv --images images/", commands.download)
     p.add_argument("--input", **rows_csv)
     p.add_argument("--images", type=Path, required=True, help="folder to fetch into (photos already there are kept)")
-    p.add_argument("--workers", type=int, default=16, help="downloads at once")
+    p.add_argument("--workers", type=positive_int, default=16, help="downloads at once")
 
     p = _verb(sub, "sample", "a smaller CSV with the same attribute mix",
               "prodspec sample --input test.csv --n 500 --output small.csv", commands.sample)
     p.add_argument("--input", type=Path, required=True, help="CSV to sample rows from")
-    p.add_argument("--n", type=int, required=True, help="rows to keep")
+    p.add_argument("--n", type=positive_int, required=True, help="rows to keep")
     p.add_argument("--stratify", default="entity_name", help="column whose mix the sample keeps")
     p.add_argument("--output", type=Path, required=True, help="CSV to write")
     p.add_argument("--seed", type=int, default=0, help="random seed")
@@ -173,6 +200,15 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         print("prodspec: interrupted (finished work is kept in the cache)", file=sys.stderr)
         sys.exit(130)
+    except BrokenPipeError:  # `prodspec ... | head`: the reader left; nothing to say
+        sys.stderr.close()
+        sys.exit(1)
+    except Exception as error:  # a fault of ours, not of the input: one line, the traceback under -v
+        if args.verbose:
+            raise
+        print(f"prodspec: unexpected error: {type(error).__name__}: {error} (run again with -v for the traceback, "
+              "and please report it)", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -77,16 +77,16 @@ def ocr(args) -> None:
 
 
 def check(args) -> None:
-    from dataset.check import check_predictions
-    from dataset.rows import read_predictions, read_rows
+    from dataset.check import check_files
 
-    report = check_predictions(read_rows(args.input), read_predictions(args.predictions))
+    report = check_files(args.input, args.predictions)
     for line in report.errors:
         print(f"error: {line}")
     for line in report.warnings:
         print(f"warning: {line}")
-    print(f"{'OK' if report.ok else 'FAILED'}: {report.rows} rows, {report.answered} answered, "
-          f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)")
+    verdict = "OK: the official checker accepts it" if report.ok else "FAILED: the official checker refuses it"
+    print(f"{verdict}; {report.rows} rows, {report.answered} answered, {len(report.errors)} error(s), "
+          f"{len(report.warnings)} warning(s)")
     if not report.ok:
         sys.exit(1)
 

@@ -9,14 +9,13 @@ import pandas as pd
 from PIL import Image, ImageDraw, ImageFont
 
 from candidates.cache import OcrCache
-from candidates.ocr import OcrSettings
 from candidates.run_ocr import read_folder
 from dataset.errors import UserError
 from dataset.images import UnreadableImage, decode_rgb
 from dataset.rows import check_output
 from dataset.units import allowed_units, entity_names
 from features.columns import KINDS
-from prodspec.predict import load_ranker, rank_rows
+from prodspec.predict import load_ranker, ocr_settings, rank_rows
 from ranker.selection import value_mass
 
 MIN_SIDE = 1000  # a small photo is drawn enlarged to this shortest side, so its labels stay legible
@@ -32,7 +31,7 @@ def explain(image: Path, entity: str, group: str = "", output: Path = Path("out/
     if entity not in allowed_units():
         raise UserError(f"unknown attribute {entity!r}; one of {', '.join(entity_names())}")
     model = load_ranker(model_dir)
-    settings = OcrSettings.from_meta(model.meta["ocr_settings"])
+    settings = ocr_settings(model)
     try:  # the picture the OCR read: the boxes are in its pixels
         pixels = decode_rgb(image, max_side=settings.max_side or None)
     except UnreadableImage as error:

@@ -16,6 +16,7 @@ from candidates.ocr import OcrSettings
 from candidates.records import ImageReading
 from candidates.run_ocr import read_folder
 from dataset.check import check_predictions
+from dataset.errors import UserError
 from dataset.evaluate import score_rows
 from dataset.rows import check_images, check_output, read_rows, write_answers
 from features.build import FeatureTable, build_table
@@ -30,8 +31,18 @@ DETAIL_COLUMNS = ["confidence", "source", "evidence"]
 
 
 def load_ranker(model_dir: Path | None = None) -> RankerModel:
-    """The model in `model_dir`, or the shipped one."""
-    return load_model(model_dir or SHIPPED_MODEL_DIR)
+    """The model in `model_dir`, or the shipped one, checked whole (`ranker.artifacts.load_model`) with the OCR
+    settings it was trained with: before any photo is read."""
+    model = load_model(model_dir or SHIPPED_MODEL_DIR)
+    ocr_settings(model)
+    return model
+
+
+def ocr_settings(model: RankerModel) -> OcrSettings:
+    try:
+        return OcrSettings.from_meta(model.meta["ocr_settings"])
+    except TypeError as error:  # a setting this code does not know
+        raise UserError(f"the model's OCR settings are not this code's ({error}); retrain it") from None
 
 
 def rank_rows(rows: pd.DataFrame, readings: dict[str, ImageReading], model: RankerModel,
@@ -69,7 +80,7 @@ def predict(input_csv: Path, images_dir: Path, output: Path, model_dir: Path | N
     rows = read_rows(input_csv).reset_index(drop=True)
     images = int(rows["image_name"].nunique())
     check_images(images_dir)
-    settings = OcrSettings.from_meta(model.meta["ocr_settings"]).with_changes(**(ocr_changes or {}))
+    settings = ocr_settings(model).with_changes(**(ocr_changes or {}))
     cache = OcrCache(cache_dir, shipped_dir=SHIPPED_DIR if shipped_cache else None)
     answers: list[Answer] = []
     ocr_fresh, missing = 0, set()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -136,19 +137,62 @@ def _load_seeds(model_dir: Path, names: list[str], features: list[str]) -> SeedE
         path = model_dir / name
         if not path.is_file():
             raise UserError(f"{path}: named in meta.json but missing; retrain or restore it")
-        booster = lgb.Booster(model_file=str(path))
+        booster = _booster(path)
         if booster.feature_name() != features:
             raise UserError(f"{path}: its features do not match meta.json")
         boosters.append(booster)
     return SeedEnsemble(boosters)
 
 
-def load_model(model_dir: str | Path) -> RankerModel:
-    model_dir = Path(model_dir)
+@contextmanager
+def _native_stderr_silenced():
+    """LightGBM's C++ core prints `[LightGBM] [Fatal] ...` straight to file descriptor 2 before it raises: the
+    caller's one line says the same, so the print is dropped while a model file is parsed."""
+    saved, sink = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(sink, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(sink)
+
+
+def _booster(path: Path) -> lgb.Booster:
+    try:
+        with _native_stderr_silenced():
+            return lgb.Booster(model_file=str(path))
+    except lgb.basic.LightGBMError as error:
+        raise UserError(f"{path}: LightGBM cannot read it ({str(error).splitlines()[0]}); retrain or restore "
+                        "it") from None
+
+
+# what meta.json must hold, and of what type, for a model to be used
+META_FIELDS = {"model_version": int, "features": list, "ranker_features": list, "vocabulary": list,
+               "thresholds": dict, "fallback": bool, "ocr_settings": dict, "priors_file": str, "params": dict}
+
+
+def _read_meta(model_dir: Path) -> dict:
     meta_path = model_dir / "meta.json"
     if not meta_path.is_file() or not (model_dir / "ranker.txt").is_file():
         raise UserError(f"{model_dir}: no trained model (meta.json and ranker.txt); run `make train`")
-    meta = json.loads(meta_path.read_text())
+    try:
+        meta = json.loads(meta_path.read_text())
+    except (ValueError, OSError) as error:  # a truncated or garbled file, or one that is not text
+        raise UserError(f"{meta_path}: not a model's meta.json ({error}); retrain or restore it") from None
+    if not isinstance(meta, dict):
+        raise UserError(f"{meta_path}: not a model's meta.json (a JSON object is expected); retrain or restore it")
+    for name, kind in META_FIELDS.items():
+        if not isinstance(meta.get(name), kind):
+            raise UserError(f"{meta_path}: {name!r} is missing or not a {kind.__name__}; retrain or restore it")
+    return meta
+
+
+def load_model(model_dir: str | Path) -> RankerModel:
+    """The model in `model_dir`, checked whole before it is used: every file there, parsed, with the hash, the
+    features and the shape meta.json gives; any fault is one UserError naming the file."""
+    model_dir = Path(model_dir)
+    meta = _read_meta(model_dir)
     if meta.get("model_version") != MODEL_VERSION:
         raise UserError(
             f"{model_dir}: model version {meta.get('model_version')} does not match this code's {MODEL_VERSION}; retrain"
@@ -178,5 +222,10 @@ def load_model(model_dir: str | Path) -> RankerModel:
     confidence_path = model_dir / "confidence.txt"
     # a model saved with hashes names its confidence model there: one left from an older model is not its own
     saved = confidence_path.is_file() and ("file_sha1" not in meta or confidence_path.name in meta["file_sha1"])
-    confidence = lgb.Booster(model_file=str(confidence_path)) if saved else None
-    return RankerModel(ranker, confidence, Priors.load(model_dir / meta["priors_file"]), meta, dimension_ranker, other_ranker)
+    confidence = _booster(confidence_path) if saved else None
+    try:
+        priors = Priors.load(model_dir / meta["priors_file"])
+    except (ValueError, OSError) as error:
+        raise UserError(f"{model_dir / meta['priors_file']}: not the priors this code reads ({error}); retrain or "
+                        "restore it") from None
+    return RankerModel(ranker, confidence, priors, meta, dimension_ranker, other_ranker)

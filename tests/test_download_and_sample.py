@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from dataset.download import download_images, fetch
+from dataset.errors import UserError
 from dataset.splits import image_folds, stratified_sample
 
 
@@ -66,3 +67,49 @@ def test_folds_never_split_an_image():
     folds = image_folds(names, k=5)
     assert set(folds) == set(range(5))
     assert all(len(set(folds[names == n])) == 1 for n in names.unique())
+
+
+class _Redirecting(SimpleHTTPRequestHandler):
+    """`/to-ftp.jpg` redirects to an ftp link, `/to-good.jpg` to the same server's good.jpg."""
+
+    def do_GET(self):
+        targets = {"/to-ftp.jpg": "ftp://127.0.0.1/good.jpg", "/to-good.jpg": "/good.jpg"}
+        if self.path in targets:
+            self.send_response(302)
+            self.send_header("Location", targets[self.path])
+            self.end_headers()
+            return
+        super().do_GET()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_redirects_stay_on_http_and_the_counts_add_up(tmp_path):
+    root = tmp_path / "site"
+    (root / "a").mkdir(parents=True)
+    Image.new("RGB", (30, 20), "red").save(root / "good.jpg")
+    Image.new("RGB", (30, 20), "blue").save(root / "a" / "good.jpg")
+    Image.new("RGB", (30, 20), "green").save(root / "download_failures.csv", format="PNG")
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Redirecting, directory=str(root)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    site = f"http://127.0.0.1:{httpd.server_address[1]}"
+    try:
+        images = tmp_path / "images"
+        links = [f"{site}/to-ftp.jpg", f"{site}/to-good.jpg", f"{site}/good.jpg", f"{site}/a/good.jpg",
+                 f"{site}/download_failures.csv", f"{site}/", f"{site}/good.jpg"]
+        result = download_images(links, images, workers=2, retries=1, timeout=5)
+    finally:
+        httpd.shutdown()
+    reasons = dict(pd.read_csv(result["report"]).itertuples(index=False))
+    assert "redirected to a ftp link, not followed" in reasons[f"{site}/to-ftp.jpg"]
+    assert "failure report" in reasons[f"{site}/download_failures.csv"]
+    assert "no file name" in reasons[f"{site}/"]
+    # six distinct links: one fetched (to-good.jpg, kept as to-good.jpg), good.jpg fetched, a/good.jpg the same
+    # local file as good.jpg, three failed
+    assert result["links"] == 6 and result["fetched"] == 2 and result["failed"] == 3
+    assert result["same_file_as_another_link"] == 1
+    assert sum(result[k] for k in ("already_present", "fetched", "failed", "same_file_as_another_link")) == 6
+    assert sorted(p.name for p in images.iterdir()) == ["download_failures.csv", "good.jpg", "to-good.jpg"]
+    with pytest.raises(UserError, match="at least one download"):
+        download_images(links, images, workers=0)
