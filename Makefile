@@ -20,7 +20,7 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[dev,easyocr]"
+	$(BIN)/pip install -q -e ".[dev,easyocr,ray]"
 	touch $@
 
 predict: setup

@@ -31,11 +31,14 @@ def default_cache_dir() -> Path:
 
 
 class OcrCache:
-    def __init__(self, cache_dir: str | os.PathLike | None = None, shipped_dir: Path | None = SHIPPED_DIR):
+    def __init__(self, cache_dir: str | os.PathLike | None = None, shipped_dir: Path | None = SHIPPED_DIR,
+                 any_thread: bool = False):
+        """`any_thread`: the cache may be used from another thread than the one that opened it, one at a time (a
+        Ray actor opens it in its constructor and reads in the threads that serve its calls)."""
         self.path = Path(cache_dir or default_cache_dir()) / "ocr.sqlite"
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, timeout=60)
+            self._db = sqlite3.connect(self.path, timeout=60, check_same_thread=not any_thread)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS ocr (digest TEXT, settings TEXT, boxes TEXT, seconds REAL, "

@@ -83,8 +83,11 @@ def decode_rgb(path: str | Path, max_side: int | None = None) -> np.ndarray:
 
     `max_side` lets JPEG decode at a reduced scale (`draft`) and then shrinks to that longest side.
     """
-    path = Path(path)
-    data = read_photo(path)
+    return decode_photo(read_photo(path), path, max_side)
+
+
+def decode_photo(data: bytes, where: str | Path, max_side: int | None = None) -> np.ndarray:
+    """`decode_rgb` of a photo's bytes read already; `where` names it in the error."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -95,7 +98,7 @@ def decode_rgb(path: str | Path, max_side: int | None = None) -> np.ndarray:
                     image.draft("RGB", (max_side, max_side))
                 return pil_to_rgb(image, max_side)
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise UnreadableImage(f"image unreadable: {path} ({error})") from None
+        raise UnreadableImage(f"image unreadable: {where} ({error})") from None
 
 
 def pil_to_rgb(image: Image.Image, max_side: int | None = None) -> np.ndarray:

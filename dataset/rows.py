@@ -155,14 +155,6 @@ def read_text_corpus(path: str | os.PathLike, exclude_images: set[str] = frozens
     return corpus[keep].reset_index(drop=True)
 
 
-def check_images(path: str | os.PathLike) -> Path:
-    """Refuse, before any work is done, an images folder that is not there (every photo would read as missing)."""
-    path = Path(path)
-    if not path.is_dir():
-        raise UserError(f"{path}: no such folder of images")
-    return path
-
-
 def check_output(path: str | os.PathLike, what: str = "CSV file", folder: bool = False,
                  input_csv: str | os.PathLike | None = None) -> Path:
     """Refuse, before any work is done, an output that could not be written: a file (`what`) or a `folder`, or

@@ -50,12 +50,16 @@ class Model:
         return rank_rows(row, {name: reading}, self.ranker, prior)[1].answers[0]
 
     def predict_csv(self, input_csv: str | os.PathLike, images: str | os.PathLike, output: str | os.PathLike,
-                    **options) -> dict:
+                    ray: bool = False, **options) -> dict:
         """What `prodspec predict` does: every row of `input_csv` answered into `output` (CSV, or JSON Lines for a
-        `.jsonl` name); `options` as `prodspec.predict.predict` takes them (`details`, `prior`, `workers`, ...).
-        Returns the run's counts."""
-        return predict(Path(input_csv), Path(images), Path(output), self.model_dir,
-                       cache_dir=self.cache_dir, **options)
+        `.jsonl` name); `options` as `prodspec.predict.predict` takes them (`details`, `prior`, `workers`, ...), or
+        with `ray=True` as `prodspec.distributed.predict_on_ray` does (`address`, `actors`, ...). Returns the counts."""
+        if ray:
+            from prodspec.distributed import predict_on_ray
+
+            return predict_on_ray(Path(input_csv), str(images), Path(output), self.model_dir,
+                                  cache_dir=self.cache_dir, **options)
+        return predict(Path(input_csv), str(images), Path(output), self.model_dir, cache_dir=self.cache_dir, **options)
 
     def _read(self, image: str | os.PathLike | Image.Image) -> tuple[str, ImageReading]:
         if isinstance(image, Image.Image):

@@ -20,7 +20,8 @@ from candidates.ocr import OcrSettings, cuda_available
 from candidates.recall import recall_table
 from candidates.run_ocr import read_folder
 from dataset.images import file_digest
-from dataset.rows import check_images, check_output, read_rows, write_atomically
+from dataset.photos import PhotoFolder
+from dataset.rows import check_output, read_rows, write_atomically
 from dataset.splits import image_folds
 from features.build import build_table
 from prodspec import calibration, figures
@@ -83,7 +84,7 @@ def run_bench(labels: Path | None = None, images: Path | None = None, out: Path 
               workers: int | None = None, engines: list[str] | None = None, progress: bool = True,
               text_corpus: Path | None = None) -> Path:
     labels, images = (labels, images) if labels and images else default_data()
-    check_images(images)
+    PhotoFolder(images)  # one line if it is not a folder of photos
     check_output(out, "report", folder=True)
     out.mkdir(parents=True, exist_ok=True)
     limited = _limit_rows(labels, limit, seed)

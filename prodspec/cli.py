@@ -82,13 +82,17 @@ def build_parser() -> argparse.ArgumentParser:
     labels_csv = {"type": Path, "required": True,
                   "help": "CSV with columns image_link,group_id,entity_name,entity_value (the label); index optional"}
     images = {"type": Path, "required": True, "help": "folder of the photos, each found by its link's file name"}
+    # a local folder, or a URI of object storage that pyarrow reads (s3://bucket/images)
+    photos = {"type": str, "required": True,
+              "help": "folder of the photos, each found by its link's file name: a local path, or a URI pyarrow "
+                      "reads (s3://bucket/images)"}
     model = {"type": Path, "default": None, "help": "model folder (default: the shipped model)"}
     entities = entity_names()
 
     p = _verb(sub, "predict", "answer every row of an input CSV",
               "prodspec predict --input test.csv --images images/ --output predictions.csv --details", commands.predict)
     p.add_argument("--input", **rows_csv)
-    p.add_argument("--images", **images)
+    p.add_argument("--images", **photos)
     p.add_argument("--output", type=Path, required=True,
                    help="file to write: CSV index,prediction (one line per input row), or JSON Lines if it ends "
                         "in .jsonl")
@@ -100,6 +104,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", **model)
     p.add_argument("--fast", action="store_true",
                    help="skip the turned pass for vertical text (faster, misses some vertical labels)")
+    p.add_argument("--ray", action="store_true",
+                   help="read the photos across a Ray cluster (README, Scaling out): a local one unless "
+                        "--ray-address names one; finished blocks are kept, so a killed run resumes")
+    p.add_argument("--ray-address", default=None,
+                   help="the cluster to join, as `ray start --head` printed it (default: $RAY_ADDRESS, else a "
+                        "local cluster started for this run)")
+    p.add_argument("--ray-actors", type=positive_int, default=None,
+                   help="OCR actors (default: as many as the cluster's CPUs hold)")
+    p.add_argument("--ray-actor-cpus", type=positive_int, default=1, help="CPUs each OCR actor takes")
+    p.add_argument("--ray-actor-gpus", type=float, default=0.0,
+                   help="GPUs each OCR actor takes (a share, e.g. 0.25, puts four actors on one GPU)")
     p.add_argument("--cache-dir", **cache)
     p.add_argument("--workers", **workers)
 
@@ -126,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = _verb(sub, "ocr", "fill the OCR cache for an input CSV's photos (resumable, all cores)",
               "prodspec ocr --input test.csv --images images/", commands.ocr)
     p.add_argument("--input", **rows_csv)
-    p.add_argument("--images", **images)
+    p.add_argument("--images", **photos)
     p.add_argument("--engine", choices=ENGINES, default="rapidocr", help="OCR engine (easyocr needs the extra)")
     p.add_argument("--runtime", choices=RUNTIMES, default=OcrSettings.runtime,
                    help="where RapidOCR's models run on CPU (CUDA always uses ONNX Runtime)")

@@ -16,8 +16,18 @@ def predict(args) -> None:
     from candidates.ocr import FAST
     from prodspec.predict import predict
 
-    result = predict(args.input, args.images, args.output, args.model, args.cache_dir, args.workers,
-                     ocr_changes=FAST if args.fast else None, details=args.details, prior=not args.no_prior)
+    if args.ray:
+        from prodspec.distributed import predict_on_ray
+
+        if args.fast or args.workers:
+            raise UserError("--fast and --workers are not for --ray: its actors read with the model's settings, "
+                            "as many as --ray-actors says")
+        result = predict_on_ray(args.input, args.images, args.output, args.model, args.cache_dir, args.ray_address,
+                                args.ray_actors, args.ray_actor_cpus, args.ray_actor_gpus, details=args.details,
+                                prior=not args.no_prior)
+    else:
+        result = predict(args.input, args.images, args.output, args.model, args.cache_dir, args.workers,
+                         ocr_changes=FAST if args.fast else None, details=args.details, prior=not args.no_prior)
     rate = f"{result['images_per_second']} images/s, " if result["missing_images"] < result["images"] else ""
     print(f"{result['rows']} rows, {result['answered']} answered, {result['images']} images in "
           f"{result['seconds']} s ({rate}{result['ocr_fresh']} newly OCRed"
@@ -28,6 +38,9 @@ def predict(args) -> None:
           "unreadable")
     if "strict_f1" in result:
         print(f"strict F1 against the input's entity_value: {result['strict_f1']}")
+    if args.ray:
+        print(f"ray: {result['actors']} OCR actors, cluster started in {result['ray_start_seconds']} s, "
+              f"{result['resumed_blocks']} finished block(s) of an earlier run kept")
     print(result["output"])
 
 
@@ -58,20 +71,20 @@ def ocr(args) -> None:
     from candidates.lines import cache_key
     from candidates.ocr import OcrSettings
     from candidates.run_ocr import read_folder
-    from dataset.images import file_digest
-    from dataset.rows import check_images, check_output, read_rows
+    from dataset.photos import PhotoFolder
+    from dataset.rows import check_output, read_rows
 
     if args.export:
         check_output(args.export, "Parquet file")
     rows = read_rows(args.input)
-    check_images(args.images)
+    folder = PhotoFolder(args.images)
     settings = OcrSettings(engine=args.engine, runtime=args.runtime, recogniser=args.recogniser)
     cache = OcrCache(args.cache_dir)
-    readings, stats = read_folder(rows["image_name"], args.images, settings, cache, args.workers)
+    readings, stats = read_folder(rows["image_name"], folder, settings, cache, args.workers)
     print(f"{stats['images']} images, {stats['ocr_fresh']} newly read, {len(stats['missing'])} missing or unreadable, "
           f"{sum(1 for r in readings.values() if not r.boxes and not r.missing)} with no text; cache {cache.path}")
     if args.export:
-        digests = {file_digest(args.images / name) for name in readings} - {None}
+        digests = {folder.digest(name) for name, reading in readings.items() if not reading.missing}
         count = cache.export(digests, settings.fingerprint(), args.export, segments_key=cache_key(settings.max_side))
         print(f"exported {count} images' OCR to {args.export}")
 

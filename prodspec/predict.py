@@ -18,7 +18,8 @@ from candidates.run_ocr import read_folder
 from dataset.check import check_predictions
 from dataset.errors import UserError
 from dataset.evaluate import score_rows
-from dataset.rows import check_images, check_output, read_rows, write_answers
+from dataset.photos import PhotoFolder
+from dataset.rows import check_output, read_rows, write_answers
 from features.build import FeatureTable, build_table
 from prodspec.paths import SHIPPED_MODEL_DIR
 from ranker.answers import Answer
@@ -63,7 +64,7 @@ def answer_frame(rows: pd.DataFrame, answers: list[Answer], details: bool) -> pd
     return frame
 
 
-def predict(input_csv: Path, images_dir: Path, output: Path, model_dir: Path | None = None,
+def predict(input_csv: Path, images_dir: str | Path, output: Path, model_dir: Path | None = None,
             cache_dir: Path | None = None, workers: int | None = None, progress: bool = True,
             shipped_cache: bool = True, ocr_changes: dict | None = None, chunk_rows: int = PREDICT_CHUNK_ROWS,
             details: bool = False, prior: bool = True) -> dict:
@@ -78,8 +79,8 @@ def predict(input_csv: Path, images_dir: Path, output: Path, model_dir: Path | N
     model = load_ranker(model_dir)
     check_output(output, input_csv=input_csv)
     rows = read_rows(input_csv).reset_index(drop=True)
-    images = int(rows["image_name"].nunique())
-    check_images(images_dir)
+    images = int(rows.loc[rows["image_name"] != "", "image_name"].nunique())
+    folder = PhotoFolder(images_dir)
     settings = ocr_settings(model).with_changes(**(ocr_changes or {}))
     cache = OcrCache(cache_dir, shipped_dir=SHIPPED_DIR if shipped_cache else None)
     answers: list[Answer] = []
@@ -89,7 +90,7 @@ def predict(input_csv: Path, images_dir: Path, output: Path, model_dir: Path | N
     try:
         for start in range(0, len(rows), chunk_rows):
             chunk = rows.iloc[start:start + chunk_rows].reset_index(drop=True)
-            readings, ocr_stats = read_folder(chunk["image_name"], Path(images_dir), settings, cache, workers, progress)
+            readings, ocr_stats = read_folder(chunk["image_name"], folder, settings, cache, workers, progress)
             answers += rank_rows(chunk, readings, model, prior)[1].answers
             ocr_fresh += ocr_stats["ocr_fresh"]
             missing.update(ocr_stats["missing"])
@@ -97,7 +98,7 @@ def predict(input_csv: Path, images_dir: Path, output: Path, model_dir: Path | N
     finally:
         bar.close()
         cache.close()
-    absent = [name for name in missing if not (Path(images_dir) / name).exists()]  # not the unreadable ones
+    absent = [name for name in missing if not folder.exists(name)]  # not the unreadable ones
     if absent and len(absent) == images:
         log.warning(
             "none of the input's images is in %s: `prodspec download --input %s --images %s` fetches them by link; "

@@ -12,14 +12,7 @@ from candidates.cache import OcrCache
 from candidates.engines import make_engine
 from candidates.ocr import FAST, OcrSettings
 from candidates.parse import parse_boxes
-from candidates.run_ocr import (
-    CUDA_WORKERS,
-    cuda_workers,
-    default_workers,
-    gpu_free_mib,
-    ocr_images,
-    worker_failure,
-)
+from candidates.run_ocr import ocr_images
 from candidates.runtimes import (
     RECOGNISERS,
     BucketedCudaModel,
@@ -27,6 +20,13 @@ from candidates.runtimes import (
     OpenVinoModel,
     model_paths,
     recogniser_characters,
+)
+from candidates.workers import (
+    CUDA_WORKERS,
+    cuda_workers,
+    default_workers,
+    gpu_free_mib,
+    worker_failure,
 )
 from dataset.errors import UserError
 from dataset.images import file_digest, load_rgb
@@ -303,10 +303,10 @@ def test_a_single_worker_out_of_memory_ends_in_one_line_and_keeps_what_it_read(t
     settings = OcrSettings(threads=1)
     real = run_ocr._read_one
 
-    def second_runs_out(path, read_text):
-        if path == str(images[1]):
+    def second_runs_out(name, read_text):
+        if name == images[1].name:
             raise RuntimeError("Failed to allocate memory for requested buffer of size 235929600")
-        return real(path, read_text)
+        return real(name, read_text)
 
     monkeypatch.setattr(run_ocr, "_read_one", second_runs_out)
     # the photo that does not decode is not cached, so not counted

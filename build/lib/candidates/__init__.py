@@ -1,1 +1,0 @@
-"""Image → text boxes (OCR) → every number+unit candidate (parser)."""

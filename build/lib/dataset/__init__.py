@@ -1,1 +1,0 @@
-"""Data handling and the task contract: rows, images, units, output format, scoring."""

@@ -1,1 +1,0 @@
-"""One row per (sample, candidate): what the ranker learns from."""
