@@ -1,4 +1,4 @@
-# The user's verbs. Paths are variables: `make train LABELS=... IMAGES=...`.
+# The user's verbs. Paths are variables: `make train SOURCES="a b" MODEL=my_model` learns from a/labels.csv with a/images and b/labels.csv with b/images.
 PY      ?= python3.11
 VENV    ?= .venv
 BIN     := $(VENV)/bin
@@ -7,13 +7,14 @@ INPUT   ?= dataset/sample/sample.csv
 IMAGES  ?= dataset/sample/images
 OUTPUT  ?= out/predictions.csv
 MODEL   ?= prodspec/model
-LABELS  ?= $(SHARED)/dev/labels.csv
-TRAIN_IMAGES ?= $(SHARED)/dev/images
+SOURCES ?= $(SHARED)/dev $(SHARED)/more
 OBJECTIVE ?= f1
 TRIALS  ?= 60
 LIMIT   ?=
+N       ?= 1200
+SYNTH   ?= out/synthetic
 
-.PHONY: setup predict train test bench lint clean
+.PHONY: setup predict train test bench lint clean synth
 
 setup: $(VENV)/.installed
 
@@ -28,11 +29,17 @@ predict: setup
 	$(BIN)/prodspec check --input $(INPUT) --predictions $(OUTPUT)
 	@echo "predictions: $(OUTPUT)"
 
-train: setup
-	$(BIN)/prodspec train --labels $(LABELS) --images $(TRAIN_IMAGES) --model-dir $(MODEL) --objective $(OBJECTIVE) --trials $(TRIALS)
+# N synthetic dimension drawings (seeded: the same files every time), which the shipped model also learns from
+synth: $(SYNTH)/labels.csv
 
-bench: setup
-	$(BIN)/prodspec bench $(if $(LIMIT),--limit $(LIMIT),)
+$(SYNTH)/labels.csv: $(VENV)/.installed dataset/synthetic.py
+	$(BIN)/python -m dataset.synthetic --n $(N) --seed 0 --out $(SYNTH)
+
+train: setup synth
+	$(BIN)/prodspec train $(foreach s,$(SOURCES),--labels $(s)/labels.csv --images $(s)/images) --synthetic $(SYNTH) --model-dir $(MODEL) --objective $(OBJECTIVE) --trials $(TRIALS)
+
+bench: setup synth
+	$(BIN)/prodspec bench $(if $(LIMIT),--limit $(LIMIT),) --synthetic $(SYNTH)
 
 test: setup
 	$(BIN)/python -m pytest

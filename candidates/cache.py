@@ -1,6 +1,7 @@
 """The OCR cache: rows keyed by (image bytes' hash, engine settings' fingerprint).
 
-The drawn-line segments found in the same pass live in the same table, under a settings key of their
+The drawing found in the same pass (`candidates.lines`: drawn lines, size, product) lives in the same table, under a
+settings key of its
 own (`candidates.lines.cache_key`), so one snapshot ships both.
 
 Live rows go to SQLite (each image committed as it finishes, so a killed run loses nothing). Read-only
@@ -15,12 +16,11 @@ import sqlite3
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from candidates.lines import segments_from_json, segments_to_json
+from candidates.lines import drawing_from_json, drawing_to_json
 from candidates.ocr import boxes_from_json, boxes_to_json
-from candidates.records import TextBox
+from candidates.records import Drawing, TextBox
 from dataset.errors import UserError
 
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "dataset" / "ocr_cache"
@@ -71,30 +71,30 @@ class OcrCache:
         ).fetchone()
         return (row[0], float(row[1])) if row else self._shipped.get((digest, settings))
 
-    def get_segments(self, digest: str, key: str) -> np.ndarray | None:
+    def get_drawing(self, digest: str, key: str) -> Drawing | None:
         hit = self._raw(digest, key)
-        return segments_from_json(hit[0]) if hit else None
+        return drawing_from_json(hit[0]) if hit else None
 
-    def put_segments(self, digest: str, key: str, segments: np.ndarray) -> None:
-        self._put_raw(digest, key, segments_to_json(segments), 0.0)
+    def put_drawing(self, digest: str, key: str, drawing: Drawing) -> None:
+        self._put_raw(digest, key, drawing_to_json(drawing), 0.0)
 
     def _put_raw(self, digest: str, settings: str, payload: str, seconds: float) -> None:
         with self._db:
             self._db.execute("INSERT OR REPLACE INTO ocr VALUES (?, ?, ?, ?, ?)",
                              (digest, settings, payload, seconds, time.time()))
 
-    def export(self, digests: set[str], settings: str, path: Path, segments_key: str | None = None) -> int:
+    def export(self, digests: set[str], settings: str, path: Path, drawing_key: str | None = None) -> int:
         """Write the rows of these images as a compact Parquet snapshot (what the repository ships).
 
-        With `segments_key`, the images' line segments go in too. Returns the number of images with boxes.
+        With `drawing_key`, the images' drawings go in too. Returns the number of images with boxes.
         """
         rows = []
         for digest in sorted(digests):
             # the stored JSON is copied as it is: both payloads were written by their own *_to_json
             if (hit := self._raw(digest, settings)) is not None:
                 rows.append((digest, settings, hit[0], round(hit[1], 3)))
-            if segments_key and (lines := self._raw(digest, segments_key)) is not None:
-                rows.append((digest, segments_key, lines[0], 0.0))
+            if drawing_key and (drawing := self._raw(digest, drawing_key)) is not None:
+                rows.append((digest, drawing_key, drawing[0], 0.0))
         frame = pd.DataFrame(rows, columns=["digest", "settings", "boxes", "seconds"])
         path.parent.mkdir(parents=True, exist_ok=True)
         frame.to_parquet(path, compression="zstd", index=False)

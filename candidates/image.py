@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from candidates.axes import axis_readings
 from candidates.lines import line_cues
 from candidates.parse import parse_boxes, printed_numbers
 from candidates.records import (
@@ -36,13 +37,15 @@ def image_candidates(reading: ImageReading, segments: np.ndarray | None = None) 
         if first not in cues:
             cues[first] = LineCues(*line_cues(boxes[first], segments, *size))
     return ImageCandidates(boxes, candidates, [cues[c.boxes[0]] for c in candidates],
-                           frozenset(printed_numbers(boxes)), size, missing=reading.missing)
+                           frozenset(printed_numbers(boxes)), size, missing=reading.missing,
+                           axes=axis_readings(candidates, boxes, reading.drawing, size))
 
 
 def text_candidates(text: str) -> ImageCandidates:
     """The candidates of a flat OCR text with no boxes (another system's reading of a photo)."""
     boxes = [TextBox(text, FLAT_BOX, 1.0)]
-    return ImageCandidates(boxes, parse_boxes(boxes), None, frozenset(printed_numbers(boxes)), image_extent(boxes),
+    candidates = parse_boxes(boxes)
+    return ImageCandidates(boxes, candidates, None, frozenset(printed_numbers(boxes)), image_extent(boxes),
                            flat=True)
 
 

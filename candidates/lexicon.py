@@ -72,8 +72,10 @@ def _surface_regex(surface: str) -> str:
 
 
 def unit_pattern() -> str:
-    """One alternation of every spelling, longest first so `inches` wins over `in`."""
-    surfaces = sorted(set(_ALL_SURFACES), key=len, reverse=True)
+    """One alternation of every spelling, longest first so `inches` wins over `in`; spellings of one length in
+    alphabetical order. (Ordered by length alone they followed the set's order, which Python's hash seed draws anew
+    for every process: `1.8 in3.6 cm` read `in3` as a cubic inch in some runs and `in` as an inch in others.)"""
+    surfaces = sorted(set(_ALL_SURFACES), key=lambda surface: (-len(surface), surface))
     return "(?i:" + "|".join(_surface_regex(s) for s in surfaces) + ")"
 
 

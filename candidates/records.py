@@ -88,15 +88,33 @@ class Candidate:
 NO_SEGMENTS = np.zeros((0, 4), np.float32)
 
 
+@dataclass(frozen=True)
+class Drawing:
+    """What a photo shows besides its text, found in one pass over its pixels (`candidates.lines`): the straight
+    drawn lines (x1, y1, x2, y2), the image's size, and the bounding box of the product (x0, y0, x1, y1), in the
+    pixels the boxes use; size and product None where unknown."""
+
+    segments: np.ndarray = field(default_factory=lambda: NO_SEGMENTS)
+    size: tuple[float, float] | None = None
+    product: tuple[float, float, float, float] | None = None
+
+
+NO_DRAWING = Drawing()
+
+
 @dataclass
 class ImageReading:
-    """What OCR read off one photo: text boxes, and the drawn lines' segments (x1, y1, x2, y2) in the same pixels."""
+    """What OCR read off one photo: text boxes, and the photo's drawing in the same pixels."""
 
     boxes: list[TextBox]
     seconds: float = 0.0  # OCR seconds, as measured when the photo was read
     cached: bool = False  # taken from the OCR cache, not read now
-    segments: np.ndarray = field(default_factory=lambda: NO_SEGMENTS)
+    drawing: Drawing = NO_DRAWING
     missing: bool = False  # no readable photo: nothing was read
+
+    @property
+    def segments(self) -> np.ndarray:
+        return self.drawing.segments
 
 
 @dataclass(frozen=True)
@@ -124,6 +142,7 @@ class ImageCandidates:
     size: tuple[float, float]  # the image's width and height as far as the boxes show them
     flat: bool = False
     missing: bool = False
+    axes: list = field(default_factory=list)  # each candidate's `candidates.axes.AxisReading`
 
 
 def image_extent(boxes: list[TextBox]) -> tuple[float, float]:

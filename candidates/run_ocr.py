@@ -1,7 +1,7 @@
 """Fill the OCR cache for many photos: all cores, a progress bar, resumable (done photos are skipped).
 
-Each worker also finds the photo's drawn lines (`candidates.lines`) while the image is decoded; a photo whose
-boxes are cached but whose lines are not (a cache from before lines) is decoded for its lines only. Photos are
+Each worker also finds the photo's drawing (`candidates.lines`: drawn lines, size, product) while the image is
+decoded; a photo whose boxes are cached but whose drawing is not (a cache from before it) is decoded for it only. Photos are
 read by name from a `dataset.photos.PhotoFolder`: a local folder, or object storage.
 """
 
@@ -24,9 +24,9 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 from candidates.cache import OcrCache
 from candidates.engines import make_engine
-from candidates.lines import cache_key, find_segments
+from candidates.lines import cache_key, find_drawing
 from candidates.ocr import OcrSettings
-from candidates.records import NO_SEGMENTS, ImageReading, TextBox
+from candidates.records import NO_DRAWING, Drawing, ImageReading, TextBox
 from candidates.workers import default_workers, exit_with, worker_failure
 from dataset.errors import UserError
 from dataset.images import UnreadableImage, decode_photo
@@ -60,12 +60,12 @@ def read_array(image: np.ndarray, settings: OcrSettings, compiled_dir: Path | No
     _init_worker(settings, True, compiled_dir)
     started = time.perf_counter()
     boxes = _engine.read(image)
-    return ImageReading(boxes, time.perf_counter() - started, segments=find_segments(image))
+    return ImageReading(boxes, time.perf_counter() - started, drawing=find_drawing(image))
 
 
-def _read_one(name: str, read_text: bool) -> tuple[str, list[TextBox] | None, float, np.ndarray | str]:
-    """(name, boxes or None when only the lines were asked for, OCR seconds, line segments), or, for a photo
-    that does not decode, why in place of the segments: the parent shows it above its progress bar."""
+def _read_one(name: str, read_text: bool) -> tuple[str, list[TextBox] | None, float, Drawing | str]:
+    """(name, boxes or None when only the drawing was asked for, OCR seconds, drawing), or, for a photo that does
+    not decode, why in place of the drawing: the parent shows it above its progress bar."""
     started = time.perf_counter()
     try:
         image = decode_photo(_folder.read(name), _folder.where(name), max_side=_settings.max_side or None)
@@ -73,7 +73,7 @@ def _read_one(name: str, read_text: bool) -> tuple[str, list[TextBox] | None, fl
         return name, [], time.perf_counter() - started, str(error)
     boxes = _engine.read(image) if read_text else None
     seconds = time.perf_counter() - started
-    return name, boxes, seconds, find_segments(image)
+    return name, boxes, seconds, find_drawing(image)
 
 
 def read_photos(folder: PhotoFolder, names: Iterable[str], settings: OcrSettings, cache: OcrCache,
@@ -95,10 +95,10 @@ def read_photos(folder: PhotoFolder, names: Iterable[str], settings: OcrSettings
         if digest is None:
             continue
         hit = cache.get(digest, fingerprint)
-        segments = cache.get_segments(digest, lines_key)
+        drawing = cache.get_drawing(digest, lines_key)
         if hit is not None:
-            results[name] = ImageReading(hit[0], hit[1], cached=True, segments=NO_SEGMENTS if segments is None else segments)
-        if hit is None or segments is None:
+            results[name] = ImageReading(hit[0], hit[1], cached=True, drawing=drawing or NO_DRAWING)
+        if hit is None or drawing is None:
             todo.append((name, hit is None))
     if todo:
         _read_todo(folder, todo, digests, results, unread, settings, cache, workers, progress)
@@ -166,16 +166,16 @@ def _read_todo(folder: PhotoFolder, todo: list[tuple[str, bool]], digests: dict[
 
     done = 0  # photos cached, for an error's message: a disabled bar counts nothing, and counts unread files
 
-    def store(name: str, boxes: list[TextBox] | None, seconds: float, segments: np.ndarray | str) -> None:
+    def store(name: str, boxes: list[TextBox] | None, seconds: float, drawing: Drawing | str) -> None:
         nonlocal done
         digest = digests[name]
         bar.update()
-        if isinstance(segments, str):
+        if isinstance(drawing, str):
             # not cached: a file that does not decode is named again next run, for a few ms of work
-            unread(name, segments)
+            unread(name, drawing)
             return
         try:
-            cache.put_segments(digest, lines_key, segments)
+            cache.put_drawing(digest, lines_key, drawing)
             if boxes is not None:
                 cache.put(digest, fingerprint, boxes, seconds)
         except sqlite3.Error as error:  # a full disk, a read-only or locked cache: not the OCR's fault
@@ -183,9 +183,9 @@ def _read_todo(folder: PhotoFolder, todo: list[tuple[str, bool]], digests: dict[
                             "before this one are cached") from error
         done += 1
         if boxes is None:
-            results[name].segments = segments
+            results[name].drawing = drawing
         else:
-            results[name] = ImageReading(boxes, seconds, cached=False, segments=segments)
+            results[name] = ImageReading(boxes, seconds, cached=False, drawing=drawing)
 
     with logging_redirect_tqdm():  # warnings on lines of their own, not glued to the bar
         try:

@@ -6,8 +6,9 @@ import logging
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TextIO
 from urllib.parse import urlparse
@@ -138,11 +139,12 @@ def _warn_unreadable_labels(rows: pd.DataFrame, path: Path) -> None:
                     path, len(bad), bad.index[0] + 2, bad.iloc[0])
 
 
-def read_text_corpus(path: str | os.PathLike, exclude_images: set[str] = frozenset()) -> pd.DataFrame:
+def read_text_corpus(path: str | os.PathLike, exclude_images: set[str] = frozenset(),
+                     entities: Collection[str] | None = None) -> pd.DataFrame:
     """Labelled rows with another system's flat OCR text (`image_link,group_id,entity_name,entity_value,ocr_text`).
 
     Rows of an unknown attribute, an empty label or a photo in `exclude_images` (the rows being scored) are
-    left out, so the text rows only ever add training data.
+    left out, so the text rows only ever add training data; so are rows of attributes not in `entities`, if given.
     """
     path = Path(path)
     corpus = read_csv_text(path)
@@ -152,7 +154,34 @@ def read_text_corpus(path: str | os.PathLike, exclude_images: set[str] = frozens
     corpus["image_name"] = [image_basename(link) for link in corpus["image_link"]]
     keep = (corpus["entity_name"].isin(allowed_units()) & (corpus["entity_value"].str.strip() != "")
             & ~corpus["image_name"].isin(exclude_images))
+    if entities is not None:
+        keep &= corpus["entity_name"].isin(entities)
     return corpus[keep].reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class TextCorpus:
+    """A labelled flat-text file, all its rows or only those of some attributes: written `PATH` or
+    `PATH:height,width,depth` on the command line."""
+
+    path: Path
+    entities: tuple[str, ...] | None = None
+
+    @classmethod
+    def parse(cls, text: str | Path) -> TextCorpus:
+        if isinstance(text, TextCorpus):
+            return text
+        head, _, tail = str(text).rpartition(":")
+        names = tuple(name.strip() for name in tail.split(","))
+        if not head or not all(name in allowed_units() for name in names):
+            return cls(Path(text))
+        return cls(Path(head), names)
+
+    def read(self, exclude_images: set[str]) -> pd.DataFrame:
+        return read_text_corpus(self.path, exclude_images, self.entities)
+
+    def __str__(self) -> str:
+        return str(self.path) + (":" + ",".join(self.entities) if self.entities else "")
 
 
 def check_output(path: str | os.PathLike, what: str = "CSV file", folder: bool = False,

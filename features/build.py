@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from candidates.axes import NO_AXIS, AxisReading
 from candidates.image import no_photo
 from candidates.records import Candidate, ImageCandidates, LineCues, TextBox
 from dataset.labels import parse_label
@@ -130,6 +131,9 @@ def candidate_features(row: dict, image: ImageCandidates, priors: Priors, vocabu
     allowed_order = {id(c): k for k, c in enumerate(c for c in candidates if c.unit in allowed)}
     same_family = sorted({c.value for c in candidates if UNIT_FAMILY[c.unit] == ENTITY_FAMILY[entity]})
     placement = _placement_among_family(boxes, candidates, ENTITY_FAMILY[entity])
+    axes_read = {(a.axis, c.key) for a, c in zip(image.axes, candidates) if a.axis}
+    entity_lengths = float(sum(axis == AXIS_OF_ENTITY.get(entity) for axis, _ in axes_read))
+    axis_count = float(len({axis for axis, _ in axes_read}))
     out = []
     for k, c in enumerate(candidates):
         first = c.boxes[0]
@@ -165,9 +169,22 @@ def candidate_features(row: dict, image: ImageCandidates, priors: Priors, vocabu
         feature |= _axis_fit(entity, feature)
         feature |= placement.get(first, _NO_PLACEMENT)
         feature |= {f"flag_{f}": float(f in c.flags) for f in FLAGS}
+        feature |= _axis_features(entity, image.axes[k] if image.axes else NO_AXIS, entity_lengths, axis_count)
         feature |= {word_feature(w): word_value(w, own, near) for w in vocabulary}
         out.append(feature)
     return out
+
+
+def _axis_features(entity: str, reading: AxisReading, entity_lengths: float, axis_count: float) -> dict:
+    """The axis reading, and how it fits the row's attribute: a height wants a vertical line, a width a horizontal
+    one, a depth a receding one (the fit NaN where no line was read, or the attribute is no length)."""
+    wanted = AXIS_OF_ENTITY.get(entity)
+    matches = float(reading.axis == wanted) if wanted and reading.axis else np.nan
+    return {"drawn_matches": matches, "drawn_angle": reading.angle, "drawn_abs_angle": abs(reading.angle),
+            "drawn_length": reading.length, "drawn_gap": reading.gap, "drawn_in_gap": reading.in_gap,
+            "drawn_across_product": reading.across_product, "drawn_rel_x": reading.rel_x, "drawn_rel_y": reading.rel_y,
+            "drawn_largest_on_axis": reading.largest_on_axis, "drawn_longest_line": reading.longest_line,
+            "drawn_entity_lengths": entity_lengths if wanted else np.nan, "drawn_axes": axis_count}
 
 
 def _line_features(cues: LineCues) -> dict:

@@ -7,12 +7,16 @@ from __future__ import annotations
 from dataset.units import UNIT_FAMILY, allowed_units
 from features.context import word_feature
 
+# bumped when a feature this code made before changes its meaning: a model trained on the old meaning is refused.
+# New features need no bump: a model reads the columns it names (meta.json), and ignores the others.
+FEATURE_VERSION = 1
+
 UNITS = sorted(UNIT_FAMILY)
 FAMILIES = sorted(set(UNIT_FAMILY.values()))
 KINDS = ["single", "range_low", "range_high", "dimension", "multipack", "multipack_total"]
 FLAGS = ["ocr_fix", "alt_number", "ambiguous_unit", "unit_from_group", "unit_from_range", "split_boxes",
          "has_equivalent"]
-AXIS_OF_ENTITY = {"height": "H", "width": "W", "depth": "D"}
+AXIS_OF_ENTITY = {"height": "H", "width": "W", "depth": "D"}  # the letter printed beside a value, and its line
 LINE_ALONG_AXIS = {"height": "line_down", "width": "line_across", "depth": "line_slant"}
 ENTITY_FAMILY = {e: UNIT_FAMILY[next(iter(u))] for e, u in allowed_units().items()}
 
@@ -33,6 +37,11 @@ FEATURES = [
 RELATIVE = ["group_unit_share", "unit_share", "text_height_vs_max", "confidence", "value_share",
             "same_value_count", "group_value_percentile"]
 FEATURES += [f"rel_{f}" for f in RELATIVE]
+# the drawn line a length labels (`candidates.axes`), and how its axis fits the row's attribute
+AXIS = ["drawn_matches", "drawn_angle", "drawn_abs_angle", "drawn_length", "drawn_gap", "drawn_in_gap",
+        "drawn_across_product", "drawn_rel_x", "drawn_rel_y", "drawn_largest_on_axis", "drawn_longest_line",
+        "drawn_entity_lengths", "drawn_axes"]
+FEATURES += AXIS
 CATEGORICAL = ["entity", "unit", "family", "kind"]
 # what each line carries besides its features: where it came from, its truth, and the text it was read in
 LINE_COLUMNS = ["row_pos", "cand_pos", "box_index", "value", "unit_name", "label", "evidence"]
@@ -43,7 +52,7 @@ NEEDS_BOXES = [
     "edge_distance", "reading_order", "box_text_len", "confidence", "match_share_of_box", "x_rank", "y_rank",
     "is_bottommost", "is_topmost", "is_leftmost", "is_rightmost", "family_vertical_count", "line_across",
     "line_down", "line_slant", "line_along_axis", "line_off_axis", "text_along_axis",
-    "rel_text_height_vs_max", "rel_confidence",
+    "rel_text_height_vs_max", "rel_confidence", *AXIS,
 ]
 
 

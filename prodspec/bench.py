@@ -18,7 +18,7 @@ from candidates.cache import OcrCache
 from candidates.image import image_candidates
 from candidates.ocr import OcrSettings, cuda_available
 from candidates.recall import recall_table
-from candidates.run_ocr import read_folder
+from dataset.errors import UserError
 from dataset.images import file_digest
 from dataset.photos import PhotoFolder
 from dataset.rows import check_output, read_rows, write_atomically
@@ -33,8 +33,9 @@ from prodspec.crossval import (
     split_means,
 )
 from prodspec.losses import loss_counts, loss_reasons
-from prodspec.paths import DEV, SAMPLE, SHIPPED_MODEL_DIR
+from prodspec.paths import DEV, MORE, SAMPLE, SHIPPED_MODEL_DIR
 from prodspec.train import train
+from prodspec.training_data import corpora_of, labelled_rows, paths_of, read_sources
 from ranker.artifacts import load_model
 from ranker.blend import score_candidates
 from ranker.lambdarank import RankerParams
@@ -54,10 +55,12 @@ CATALOGUE_FOLD_SEEDS = (1, 2, 3, 4, 5)
 OCR_SECONDS_PER_IMAGE = 0.69
 
 
-def default_data() -> tuple[Path, Path]:
-    if (DEV / "labels.csv").is_file():
-        return DEV / "labels.csv", DEV / "images"
-    return SAMPLE / "sample_labels.csv", SAMPLE / "images"
+def default_data() -> tuple[list[Path], list[Path]]:
+    """The labelled photos the shipped model learns from (dev and more, where they are), else the bundled sample."""
+    sources = [folder for folder in (DEV, MORE) if (folder / "labels.csv").is_file()]
+    if sources:
+        return [folder / "labels.csv" for folder in sources], [folder / "images" for folder in sources]
+    return [SAMPLE / "sample_labels.csv"], [SAMPLE / "images"]
 
 
 def _limit_rows(labels: Path, limit: int | None, seed: int) -> pd.DataFrame | None:
@@ -69,39 +72,49 @@ def _limit_rows(labels: Path, limit: int | None, seed: int) -> pd.DataFrame | No
     return rows[rows["image_name"].isin(set(images))]
 
 
-def _cold_cache_note(rows: pd.DataFrame, images: Path, settings: OcrSettings, cache: OcrCache) -> str:
+def _cold_cache_note(rows: pd.DataFrame, images: list[Path], settings: OcrSettings, cache: OcrCache) -> str:
     fingerprint = settings.fingerprint()
     missing = [n for n in set(rows["image_name"])
-               if (d := file_digest(images / n)) and cache.get(d, fingerprint) is None]
+               if (d := next(filter(None, (file_digest(folder / n) for folder in images)), None))
+               and cache.get(d, fingerprint) is None]
     if not missing:
         return "OCR cache warm: no image needs OCR"
     estimate = len(missing) * OCR_SECONDS_PER_IMAGE / max(os.cpu_count() or 1, 1)
     return f"{len(missing)} images need OCR: about {estimate / 60:.1f} min on {os.cpu_count()} cores"
 
 
-def run_bench(labels: Path | None = None, images: Path | None = None, out: Path = Path("bench/out"),
-              limit: int | None = None, trials: int = 10, seed: int = 0, cache_dir: Path | None = None,
-              workers: int | None = None, engines: list[str] | None = None, progress: bool = True,
-              text_corpus: Path | None = None) -> Path:
-    labels, images = (labels, images) if labels and images else default_data()
-    PhotoFolder(images)  # one line if it is not a folder of photos
+def run_bench(labels: Path | list[Path] | None = None, images: Path | list[Path] | None = None,
+              out: Path = Path("bench/out"), limit: int | None = None, trials: int = 10, seed: int = 0,
+              cache_dir: Path | None = None, workers: int | None = None, engines: list[str] | None = None,
+              progress: bool = True, text_corpus: Path | list[Path] | None = None,
+              synthetic: Path | None = None) -> Path:
+    """`labels` and `images`: one source or several, in pairs (default: `default_data`); `limit` takes that many
+    photos of a single source."""
+    if not (labels and images):  # the default sources; with a limit, the first of them
+        labels, images = default_data()
+        labels, images = (labels[:1], images[:1]) if limit else (labels, images)
+    labels, images = paths_of(labels), paths_of(images)
+    for folder in images:
+        PhotoFolder(folder)  # one line if it is not a folder of photos
     check_output(out, "report", folder=True)
     out.mkdir(parents=True, exist_ok=True)
-    limited = _limit_rows(labels, limit, seed)
+    if limit and len(labels) > 1:
+        raise UserError("--limit picks photos of one source: give one --labels and --images with it")
+    limited = _limit_rows(labels[0], limit, seed)
     if limited is not None:
-        labels = write_atomically(limited.drop(columns=["image_name"]), out / "bench_labels.csv")
-    rows = read_rows(labels, labelled=True)
+        labels = [write_atomically(limited.drop(columns=["image_name"]), out / "bench_labels.csv")]
+    rows = labelled_rows(labels)
     settings = OcrSettings()
     cache = OcrCache(cache_dir)
-    note = _cold_cache_note(rows, Path(images), settings, cache)
+    note = _cold_cache_note(rows, images, settings, cache)
     print(note, flush=True)
 
     started = time.perf_counter()
     k_folds = min(5, rows["image_name"].nunique())
     # the shipped model's parameters stand in the selection, so a fresh clone's bench scores the shipped choice
-    report = train(Path(labels), Path(images), model_dir=out / "model", trials=trials, budget_s=300,
+    report = train(labels, images, model_dir=out / "model", trials=trials, budget_s=300,
                    cache_dir=cache_dir, workers=workers, progress=progress, k_folds=k_folds, text_corpus=text_corpus,
-                   current_model_dir=SHIPPED_MODEL_DIR, priors_fallback=SHIPPED_MODEL_DIR)
+                   current_model_dir=SHIPPED_MODEL_DIR, priors_fallback=SHIPPED_MODEL_DIR, synthetic=synthetic)
     oof = report.pop("oof")
     data = oof["data"]
     rows, table = data.rows, data.table
@@ -119,8 +132,7 @@ def run_bench(labels: Path | None = None, images: Path | None = None, out: Path 
     ocr_seconds = {settings.engine: [float(s) for s in data.ocr_stats["ocr_seconds"]]}
     for engine in engines or []:
         if engine != settings.engine:
-            _, stats = read_folder(rows["image_name"], Path(images), OcrSettings(engine=engine), cache, workers,
-                                   progress)
+            _, stats = read_sources(rows, images, labels, OcrSettings(engine=engine), cache, workers, progress)
             ocr_seconds[engine] = [float(s) for s in stats["ocr_seconds"]]
     ocr_mean = statistics.fmean(ocr_seconds[settings.engine]) if n_images else 0.0
     speed = {
@@ -138,7 +150,8 @@ def run_bench(labels: Path | None = None, images: Path | None = None, out: Path 
     fresh_by_seed = {
         model_seed: scores_on_fresh_splits(table, model.priors, report["fallback"], model.features,
                                            RankerParams(**{**report["params"], "seed": model_seed}), k_folds=k_folds,
-                                           text=data.text, words=data.words)
+                                           text=data.text, words=data.words, drawn=data.drawn,
+                                           drawing_weight=report["drawing_weight"])
         for model_seed in (report["params"]["seed"], *OTHER_MODEL_SEEDS)}
     fresh = fresh_by_seed[report["params"]["seed"]]
     by_seed = [{"seed": model_seed, **split_means(fresh_by_seed[model_seed])} for model_seed in OTHER_MODEL_SEEDS]
@@ -150,7 +163,8 @@ def run_bench(labels: Path | None = None, images: Path | None = None, out: Path 
     # confidences out of fold on the training split, then on other fold splits for the held-out figures' spread
     def catalogue(seed: int) -> tuple[pd.DataFrame, np.ndarray]:
         return catalogue_confidence(table, model.features, RankerParams(**report["params"]), data.text,
-                                    k_folds, data.words, seed=seed)
+                                    k_folds, data.words, seed=seed, drawn=data.drawn,
+                                    drawing_weight=report["drawing_weight"])
 
     catalogue_runs = [catalogue(0) if report["objective"] == "f1" else (oof["tops"], oof["confidence"]),
                       *(catalogue(seed) for seed in CATALOGUE_FOLD_SEEDS)]
@@ -159,7 +173,7 @@ def run_bench(labels: Path | None = None, images: Path | None = None, out: Path 
     confidence_curves = _reliability(oof, image_folds(rows["image_name"], k=k_folds))
     results = {
         "data": {"labels": str(labels), "images": str(images), "rows": len(rows), "images_count": n_images,
-                 "text_corpus": str(text_corpus) if text_corpus else None,
+                 "text_corpus": [str(c) for c in corpora_of(text_corpus)] or None,
                  "text_rows": report["text_rows"],
                  "seed": seed, "limit": limit, "cache": note},
         "scores": {s: report[s] for s in ("ranker", "baseline", "oracle")},

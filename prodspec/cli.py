@@ -10,6 +10,7 @@ from pathlib import Path
 from candidates.ocr import ENGINES, OcrSettings
 from candidates.runtimes import RECOGNISERS, RUNTIMES
 from dataset.errors import UserError
+from dataset.rows import TextCorpus
 from dataset.units import entity_names
 from prodspec import __version__, commands
 
@@ -74,9 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log what each stage does")
     sub = parser.add_subparsers(dest="command", required=True, metavar="VERB")
     cache = {"type": Path, "default": None, "help": "OCR cache folder (default: $PRODSPEC_CACHE_DIR or ~/.cache/prodspec)"}
-    text_corpus = {"type": Path, "default": None,
+    text_corpus = {"type": TextCorpus.parse, "action": "append", "default": None, "metavar": "PATH[:ENTITIES]",
                    "help": "labelled flat OCR text (image_link,group_id,entity_name,entity_value,ocr_text) that the "
-                           "dimension ranker also learns from (default: ../shared/data/ocr_text_corpus.csv if there)"}
+                           "rankers also learn from; PATH:height,width,depth keeps only those attributes' rows; "
+                           "repeat it for several (default: ../shared/data's ocr_text_corpus.csv, and the height, "
+                           "width and depth rows of text/ocr_text_more.csv.gz, where they are)"}
     workers = {"type": positive_int, "default": None, "help": "OCR processes (default: one per core; at most 8 on CUDA)"}
     rows_csv = {"type": Path, "required": True, "help": "CSV with columns index,image_link,group_id,entity_name"}
     labels_csv = {"type": Path, "required": True,
@@ -120,8 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _verb(sub, "train", "learn a model from labelled photos",
               "prodspec train --labels labels.csv --images images/ --model-dir my_model/", commands.train)
-    p.add_argument("--labels", **labels_csv)
-    p.add_argument("--images", **images)
+    p.add_argument("--labels", **labels_csv | {"action": "append"})
+    p.add_argument("--images", **images | {"action": "append",
+                                           "help": "folder of the photos of the --labels before it; give --labels "
+                                                   "and --images once per source to learn from several"})
     p.add_argument("--model-dir", type=Path, required=True,
                    help="folder to write the model into (`predict --model` reads it)")
     p.add_argument("--objective", choices=["f1", "precision"], default="f1",
@@ -135,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "the shipped model's priors)")
     p.add_argument("--text-corpus", **text_corpus)
     p.add_argument("--no-text-corpus", action="store_true", help="learn from the photos' rows only")
+    p.add_argument("--synthetic", type=Path, default=None,
+                   help="a folder of synthetic dimension drawings (labels.csv, images/; `make synth` makes one) "
+                        "that height and width rows also learn from (default: none)")
     p.add_argument("--cache-dir", **cache)
     p.add_argument("--workers", **workers)
 
@@ -165,16 +173,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _verb(sub, "bench", "ranker against rule baseline and oracle, out of fold, with figures and speed",
               "prodspec bench --limit 100", commands.bench)
-    p.add_argument("--labels", type=Path, default=None,
-                   help="labelled CSV, as for train (default: ../shared/data/dev, else the bundled sample)")
-    p.add_argument("--images", type=Path, default=None, help="its photos (default: as for --labels)")
+    p.add_argument("--labels", type=Path, action="append", default=None,
+                   help="labelled CSV, as for train; repeat with --images for several sources (default: "
+                        "../shared/data/dev and more, else the bundled sample)")
+    p.add_argument("--images", type=Path, action="append", default=None, help="its photos (default: as for --labels)")
     p.add_argument("--out", type=Path, default=Path("bench/out"), help="folder for the report, figures and JSON")
-    p.add_argument("--limit", type=positive_int, default=None, help="use this many photos, picked with --seed (default: all)")
+    p.add_argument("--limit", type=positive_int, default=None,
+                   help="use this many photos of a single source, picked with --seed (default: all)")
     p.add_argument("--trials", type=positive_int, default=10, help="Optuna trials for the ranker")
     p.add_argument("--seed", type=int, default=0, help="seed that picks the --limit photos")
     p.add_argument("--engines", nargs="*", default=None, help="OCR engines to time (default: the model's)")
     p.add_argument("--text-corpus", **text_corpus)
     p.add_argument("--no-text-corpus", action="store_true", help="learn from the photos' rows only")
+    p.add_argument("--synthetic", type=Path, default=None,
+                   help="a folder of synthetic dimension drawings, as for train (default: none)")
     p.add_argument("--cache-dir", **cache)
     p.add_argument("--workers", **workers)
 

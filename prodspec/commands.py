@@ -44,15 +44,17 @@ def predict(args) -> None:
     print(result["output"])
 
 
-def chosen_text_corpus(args) -> Path | None:
-    """The corpus the user named, else the shared one where it exists; `--no-text-corpus` trains on photos only."""
-    from prodspec.paths import DEFAULT_TEXT_CORPUS
+def chosen_text_corpus(args) -> list[Path] | None:
+    """The corpora the user named, else the shared ones where they exist; `--no-text-corpus` trains on photos only."""
+    from dataset.rows import TextCorpus
+    from prodspec.paths import DEFAULT_TEXT_CORPORA
 
     if args.no_text_corpus:
         return None
-    if args.text_corpus is not None:
-        return args.text_corpus
-    return DEFAULT_TEXT_CORPUS if DEFAULT_TEXT_CORPUS.is_file() else None
+    if args.text_corpus:
+        return list(args.text_corpus) if isinstance(args.text_corpus, list) else [args.text_corpus]
+    corpora = [TextCorpus.parse(text) for text in DEFAULT_TEXT_CORPORA]
+    return [corpus for corpus in corpora if corpus.path.is_file()] or None
 
 
 def train(args) -> None:
@@ -61,7 +63,7 @@ def train(args) -> None:
 
     report = train(args.labels, args.images, args.model_dir, args.objective, args.min_precision, args.trials,
                    args.budget, args.train_csv, cache_dir=args.cache_dir, workers=args.workers,
-                   text_corpus=chosen_text_corpus(args))
+                   text_corpus=chosen_text_corpus(args), synthetic=args.synthetic)
     print_training_report(report)
     print(f"model written to {args.model_dir}; answer with it: prodspec predict --model {args.model_dir} ...")
 
@@ -85,7 +87,7 @@ def ocr(args) -> None:
           f"{sum(1 for r in readings.values() if not r.boxes and not r.missing)} with no text; cache {cache.path}")
     if args.export:
         digests = {folder.digest(name) for name, reading in readings.items() if not reading.missing}
-        count = cache.export(digests, settings.fingerprint(), args.export, segments_key=cache_key(settings.max_side))
+        count = cache.export(digests, settings.fingerprint(), args.export, drawing_key=cache_key(settings.max_side))
         print(f"exported {count} images' OCR to {args.export}")
 
 
@@ -128,7 +130,7 @@ def bench(args) -> None:
 
     out = run_bench(args.labels, args.images, args.out, limit=args.limit, trials=args.trials, seed=args.seed,
                     cache_dir=args.cache_dir, workers=args.workers, engines=args.engines,
-                    text_corpus=chosen_text_corpus(args))
+                    text_corpus=chosen_text_corpus(args), synthetic=args.synthetic)
     print(f"report: {out / 'report.md'}\nresults: {out / 'results.json'}")
 
 

@@ -7,7 +7,7 @@ import statistics
 import numpy as np
 import pandas as pd
 
-from dataset.evaluate import reweighted, score_table
+from dataset.evaluate import reweighted, score_rows, score_table
 from dataset.splits import image_folds
 from features.build import FeatureTable
 from features.fold_words import FoldWords
@@ -15,8 +15,10 @@ from features.priors import Priors
 from ranker.answers import answers_for
 from ranker.blend import (
     DIMENSIONS,
+    add_drawing_scores,
     dimension_rows,
     fit_dimension_ranker,
+    fit_drawing_ranker,
     fit_main_ranker,
     fit_other_ranker,
     ranker_features,
@@ -31,7 +33,8 @@ FRESH_SEEDS = range(1, 6)  # the bench's fresh fold splits: its figures with par
 
 def oof_scores(lines: pd.DataFrame, folds_by_row: np.ndarray, features: list[str], params: RankerParams,
                text: pd.DataFrame | None = None, seeds: int = ENSEMBLE_SIZE,
-               words: FoldWords | None = None) -> np.ndarray:
+               words: FoldWords | None = None, drawn: pd.DataFrame | None = None,
+               drawing_weight: float = 0.0) -> np.ndarray:
     """Out-of-fold scores; with `text`, dimension rows are scored by a ranker that also learned from it.
 
     `seeds`: rankers averaged, as shipped; the parameter search runs one (a fourth of the time).
@@ -41,6 +44,7 @@ def oof_scores(lines: pd.DataFrame, folds_by_row: np.ndarray, features: list[str
     scores = np.zeros(len(lines))
     row_fold = folds_by_row[lines["row_pos"].to_numpy()]
     dimensions = dimension_rows(lines)
+    drawing = fit_drawing_ranker(drawn, features, params, seeds) if drawn is not None and drawing_weight else None
     for fold in np.unique(folds_by_row):
         held = row_fold == fold
         if not held.any():  # the fold's rows offer no candidate at all
@@ -55,7 +59,9 @@ def oof_scores(lines: pd.DataFrame, folds_by_row: np.ndarray, features: list[str
         dimension_booster = (fit_dimension_ranker(fold_lines[~held], fold_text, fold_features, params, seeds)
                              if fold_text is not None and held_dimensions else None)
         other_booster = fit_other_ranker(fold_lines[~held], fold_features, params, seeds) if held_others else None
-        scores[held] = score_candidates(booster, dimension_booster, fold_lines[held], fold_features, other_booster)
+        scores[held] = add_drawing_scores(
+            score_candidates(booster, dimension_booster, fold_lines[held], fold_features, other_booster),
+            drawing, fold_lines[held], fold_features, drawing_weight)
     return scores
 
 
@@ -85,7 +91,8 @@ def split_means(splits: list[dict]) -> dict:
 
 def scores_on_fresh_splits(table: FeatureTable, priors: Priors, fallback: bool, features: list[str],
                            params: RankerParams, seeds: range = FRESH_SEEDS, k_folds: int = 5,
-                           text: pd.DataFrame | None = None, words: FoldWords | None = None) -> list[dict]:
+                           text: pd.DataFrame | None = None, words: FoldWords | None = None,
+                           drawn: pd.DataFrame | None = None, drawing_weight: float = 0.0) -> list[dict]:
     """Top-1 accuracy and F1 (every row answered) with the tuned parameters on fold splits they were not tuned on.
 
     The parameters were picked for the best out-of-fold top-1 on one split, so that split's figures are
@@ -98,21 +105,51 @@ def scores_on_fresh_splits(table: FeatureTable, priors: Priors, fallback: bool, 
     out = []
     for seed in seeds:
         folds = image_folds(rows["image_name"], k=k_folds, seed=seed)
-        tops = top_candidates(lines, oof_scores(lines, folds, features, params, text, words=words), n_rows)
+        tops = top_candidates(lines, oof_scores(lines, folds, features, params, text, words=words, drawn=drawn,
+                                                drawing_weight=drawing_weight), n_rows)
         answers = answers_for(table, tops, np.ones(n_rows), {}, priors, fallback)
-        scored = score_table(rows[["index", "entity_name", "entity_value"]],
-                             pd.DataFrame({"index": rows["index"], "prediction": answers}))
-        mixed = reweighted({k: v.as_dict() for k, v in scored.items()})
-        out.append({"top1": round(top1_accuracy(tops, has_positive), 4),
-                    "strict_f1": round(scored["overall"].strict_f1, 4),
-                    "numeric_f1": round(scored["overall"].numeric_f1, 4),
-                    "test_mix_strict_f1": round(mixed.strict_f1, 4),
-                    "dimension_top1": dimension_top1(tops, rows, has_positive)})
+        out.append(split_measures(rows, tops, answers, has_positive))
     return out
 
 
+def split_measures(rows: pd.DataFrame, tops: pd.DataFrame, answers: list[str], has_positive: np.ndarray) -> dict:
+    """One fold split's figures: top-1 where a right candidate exists, F1 (strict, numeric, on the test file's mix),
+    and the share of rows answered exactly right: for height, width and depth together and each, for the other
+    attributes together and each, and for each source of rows when there are several."""
+    scored = score_table(rows[["index", "entity_name", "entity_value"]],
+                         pd.DataFrame({"index": rows["index"], "prediction": answers}))
+    mixed = reweighted({k: v.as_dict() for k, v in scored.items()})
+    exact = np.array([a == v for a, v in zip(answers, rows["entity_value"])])
+    entity = rows["entity_name"].to_numpy()
+    dimension = np.isin(entity, list(DIMENSIONS))
+
+    def share(mask: np.ndarray) -> float | None:
+        return round(float(exact[mask].mean()), 4) if mask.any() else None
+
+    measures = {"top1": round(top1_accuracy(tops, has_positive), 4),
+                "strict_f1": round(scored["overall"].strict_f1, 4),
+                "numeric_f1": round(scored["overall"].numeric_f1, 4),
+                "test_mix_strict_f1": round(mixed.strict_f1, 4),
+                "dimension_top1": dimension_top1(tops, rows, has_positive),
+                "dimension_accuracy": share(dimension), "other_accuracy": share(~dimension)}
+    for axis in sorted(DIMENSIONS):
+        measures[f"{axis}_accuracy"] = share(entity == axis)
+        measures[f"{axis}_top1"] = (round(top1_accuracy(tops, has_positive & (entity == axis)), 4)
+                                    if (has_positive & (entity == axis)).any() else None)
+    for name in sorted(set(entity) - DIMENSIONS):
+        measures[f"{name}_accuracy"] = share(entity == name)
+    if "source" in rows and rows["source"].nunique() > 1:
+        for source in sorted(rows["source"].unique()):
+            mask = (rows["source"] == source).to_numpy()
+            measures[f"{source}_strict_f1"] = round(score_rows(list(rows["entity_value"][mask]),
+                                                               [a for a, m in zip(answers, mask) if m]).strict_f1, 4)
+            measures[f"{source}_dimension_accuracy"] = share(mask & dimension)
+    return measures
+
+
 def catalogue_confidence(table: FeatureTable, features: list[str], params: RankerParams, text: pd.DataFrame | None,
-                         k_folds: int, words: FoldWords | None = None, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+                         k_folds: int, words: FoldWords | None = None, seed: int = 0, drawn: pd.DataFrame | None = None,
+                         drawing_weight: float = 0.0) -> tuple[pd.DataFrame, np.ndarray]:
     """Out-of-fold chosen candidates and confidences of the main ranker the precision objective trains.
 
     For the bench's catalogue figures beside an f1 model: the same parameters, without the gaps. `seed` picks
@@ -120,5 +157,6 @@ def catalogue_confidence(table: FeatureTable, features: list[str], params: Ranke
     """
     folds = image_folds(table.rows["image_name"], k=k_folds, seed=seed)
     tops = top_candidates(table.lines, oof_scores(table.lines, folds, ranker_features(features, "precision"), params,
-                                                  text, words=words), len(table.rows))
+                                                  text, words=words, drawn=drawn, drawing_weight=drawing_weight),
+                          len(table.rows))
     return tops, out_of_fold_confidence(tops, folds)

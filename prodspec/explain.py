@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import matplotlib
@@ -9,6 +10,7 @@ import pandas as pd
 from PIL import Image, ImageDraw, ImageFont
 
 from candidates.cache import OcrCache
+from candidates.image import image_candidates
 from candidates.run_ocr import read_folder
 from dataset.errors import UserError
 from dataset.images import UnreadableImage, decode_rgb
@@ -45,6 +47,7 @@ def explain(image: Path, entity: str, group: str = "", output: Path = Path("out/
         cache.close()
     reading = readings[image.name]
     table, ranked = rank_rows(rows, readings, model)
+    axes = image_candidates(reading).axes  # which axis each length was read as, and the line it labels
     answer, tops, confidence = ranked.answers[0], ranked.tops, ranked.confidence
     lines = table.lines.assign(score=ranked.scores)
     # the order the answer is picked in: allowed units by their value's share of the score, then by score
@@ -54,13 +57,15 @@ def explain(image: Path, entity: str, group: str = "", output: Path = Path("out/
     chosen = int(tops["cand_pos"].iloc[0])
     threshold = model.meta["thresholds"].get(entity, 0.0)
     said = _said(answer, chosen, confidence[0], threshold, bool(reading.boxes))
-    _draw(pixels, reading, lines.head(top).reset_index(drop=True), chosen,
+    _draw(pixels, reading, axes, lines.head(top).reset_index(drop=True), chosen,
           [f"{entity} (group {group or 'unknown'}): {said}",
            (f"confidence {answer.confidence:.2f} that the answer is exactly right; ranker confidence "
             f"{confidence[0]:.2f}, threshold {threshold:.2f}"),
-           ("green: chosen   orange: best other candidate in a box (#rank value unit (score))   "
-            "grey: OCR boxes   blue: drawn lines")], output)
+           "green: chosen   orange: best other candidate in a box (#rank value unit (score) [axis read])",
+           ("grey: OCR boxes   blue: drawn lines   thick: the line a length labels (purple H, teal W, brown D)   "
+            "dashed red: the product")], output)
     listing = lines.head(top)[["share", "score", "value", "unit_name", "unit_allowed", "kind", "confidence"]].copy()
+    listing["axis"] = [(axes[int(k)].axis or "-") if axes else "-" for k in lines.head(top)["cand_pos"]]
     listing[["share", "score"]] = listing[["share", "score"]].round(3)
     listing.insert(0, "rank", range(1, len(listing) + 1))
     listing["kind"] = listing["kind"].map(lambda k: KINDS[int(k)])
@@ -76,7 +81,10 @@ def _said(answer, chosen: int, confidence: float, threshold: float, read_text: b
     return f"no answer ({why})"
 
 
-def _draw(pixels, reading, ranked: pd.DataFrame, chosen: int, legend_lines: list[str], output: Path) -> None:
+AXIS_COLOURS = {"H": (150, 50, 200, 255), "W": (0, 150, 150, 255), "D": (150, 90, 30, 255)}
+
+
+def _draw(pixels, reading, axes, ranked: pd.DataFrame, chosen: int, legend_lines: list[str], output: Path) -> None:
     canvas = Image.fromarray(pixels)
     scale = max(1.0, MIN_SIDE / min(canvas.size))
     canvas = canvas.resize((round(canvas.width * scale), round(canvas.height * scale)))
@@ -86,6 +94,14 @@ def _draw(pixels, reading, ranked: pd.DataFrame, chosen: int, legend_lines: list
     font = ImageFont.truetype(str(FONT), max(16, round(max(canvas.size) / 60)))
     for x1, y1, x2, y2 in reading.segments:
         draw.line([(x1 * scale, y1 * scale), (x2 * scale, y2 * scale)], fill=LINE, width=stroke)
+    if reading.drawing.product:
+        x0, y0, x1, y1 = (v * scale for v in reading.drawing.product)
+        for a, b in (((x0, y0), (x1, y0)), ((x1, y0), (x1, y1)), ((x1, y1), (x0, y1)), ((x0, y1), (x0, y0))):
+            steps = max(int(math.hypot(b[0] - a[0], b[1] - a[1]) // (6 * stroke)), 1)
+            for j in range(0, steps, 2):
+                draw.line([(a[0] + (b[0] - a[0]) * j / steps, a[1] + (b[1] - a[1]) * j / steps),
+                           (a[0] + (b[0] - a[0]) * (j + 1) / steps, a[1] + (b[1] - a[1]) * (j + 1) / steps)],
+                          fill=(200, 0, 0, 160), width=stroke)
     for b in reading.boxes:
         draw.polygon([(x * scale, y * scale) for x, y in b.points], outline=BOX, width=max(1, stroke // 2))
     best_per_box = ranked.groupby("box_index", sort=False).head(1)
@@ -95,7 +111,12 @@ def _draw(pixels, reading, ranked: pd.DataFrame, chosen: int, legend_lines: list
         box = reading.boxes[int(line.box_index)]
         colour = CHOSEN if line.is_chosen else OTHER
         draw.polygon([(x * scale, y * scale) for x, y in box.points], outline=colour, width=stroke + 1)
-        label = f"#{rank + 1} {line.value:g} {line.unit_name} ({line.score:.2f})"
+        axis = axes[int(line.cand_pos)] if axes else None
+        if axis is not None and axis.segment is not None:
+            x1, y1, x2, y2 = (v * scale for v in axis.segment)
+            draw.line([(x1, y1), (x2, y2)], fill=AXIS_COLOURS[axis.axis], width=3 * stroke)
+        label = (f"#{rank + 1} {line.value:g} {line.unit_name} ({line.score:.2f})"
+                 + (f" [{axis.axis}]" if axis is not None and axis.axis else ""))
         x, y = box.left * scale, max(box.top * scale - font.size - 6, 0)
         draw.rectangle(draw.textbbox((x, y), label, font=font), fill=(255, 255, 255, 220))
         draw.text((x, y), label, fill=colour, font=font)

@@ -11,6 +11,10 @@ SHIPPED_MODEL_DIR = PACKAGE / "model"  # package data: the wheel carries it
 SHARED_DATA = PACKAGE.parent.parent / "shared" / "data"
 DEFAULT_TRAIN_CSV = SHARED_DATA / "train.csv.gz"
 DEFAULT_TEXT_CORPUS = SHARED_DATA / "ocr_text_corpus.csv"
+# the larger corpus only for its height, width and depth rows: the dimension rows are what the photos lack, and
+# its 80,000 other rows would multiply training time (docs/experiments.md: "More text rows")
+DEFAULT_TEXT_CORPORA = [f"{DEFAULT_TEXT_CORPUS}", f"{SHARED_DATA / 'text' / 'ocr_text_more.csv.gz'}:height,width,depth"]
 DEV = SHARED_DATA / "dev"
+MORE = SHARED_DATA / "more"
 SAMPLE = PACKAGE.parent / "dataset" / "sample"
 

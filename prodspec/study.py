@@ -7,6 +7,7 @@ from dataclasses import asdict
 import numpy as np
 import optuna
 import pandas as pd
+from tqdm import tqdm
 
 from dataset.splits import image_folds
 from features.fold_words import FoldWords
@@ -56,7 +57,7 @@ def tune_ranker(table, folds, features, n_rows, has_positive, trials, budget_s, 
     if (to_run := max(trials - done, waiting)) > 0:
         study.optimize(objective, n_trials=to_run, timeout=budget_s, show_progress_bar=progress)
     return pick_on_other_splits(study, table, features, n_rows, has_positive, image_names, int(folds.max()) + 1,
-                                incumbent=warm_start, words=words, text=text)
+                                incumbent=warm_start, words=words, text=text, progress=progress)
 
 
 def _searched(params: dict) -> RankerParams:
@@ -67,7 +68,7 @@ def _searched(params: dict) -> RankerParams:
 def pick_on_other_splits(study: optuna.Study, table: pd.DataFrame, features: list[str], n_rows: int,
                          has_positive: np.ndarray, image_names: pd.Series, k_folds: int,
                          incumbent: dict | None = None, words: FoldWords | None = None,
-                         text: pd.DataFrame | None = None) -> tuple[RankerParams, dict]:
+                         text: pd.DataFrame | None = None, progress: bool = False) -> tuple[RankerParams, dict]:
     """The study's best FINALISTS parameter sets, re-scored by mean top-1 on SELECTION_SEEDS fold splits.
 
     With about 600 rows one split's top-1 moves by a few rows, so the best of 60 trials on the tuning split
@@ -93,12 +94,16 @@ def pick_on_other_splits(study: optuna.Study, table: pd.DataFrame, features: lis
         finalists.append((current, next((tuned for p, tuned in tried if p == current), float("nan"))))
     splits = [image_folds(image_names, k=k_folds, seed=seed) for seed in SELECTION_SEEDS]
     scored = []
+    bar = tqdm(total=len(finalists) * len(splits), desc="finalists on other fold splits", disable=not progress)
     for params, tuned in finalists:
-        top1 = [top1_accuracy(top_candidates(table, oof_scores(table, f, features, params, text, words=words),
-                                              n_rows), has_positive)
-                for f in splits]
+        top1 = []
+        for f in splits:
+            top1.append(top1_accuracy(top_candidates(table, oof_scores(table, f, features, params, text, words=words),
+                                                     n_rows), has_positive))
+            bar.update()
         scored.append({"params": asdict(params), "tuned_top1": round(tuned, 4),
                        "selection_top1": round(float(np.mean(top1)), 4)})
+    bar.close()
     best = max(range(len(scored)), key=lambda i: (scored[i]["selection_top1"], -i))
     if current is not None:
         kept = next(i for i, (p, _) in enumerate(finalists) if p == current)

@@ -16,7 +16,7 @@ from candidates.cache import OcrCache
 from candidates.ocr import OcrSettings
 from dataset.errors import UserError
 from dataset.evaluate import score_table
-from dataset.rows import check_output
+from dataset.rows import TextCorpus, check_output
 from dataset.splits import image_folds
 from dataset.units import entity_names
 from features.columns import CATEGORICAL
@@ -29,7 +29,9 @@ from ranker.answers import answer_text, answers_for
 from ranker.artifacts import save_model
 from ranker.blend import (
     DIMENSIONS,
+    DRAWING_BLEND,
     fit_dimension_ranker,
+    fit_drawing_ranker,
     fit_main_ranker,
     fit_other_ranker,
     ranker_features,
@@ -46,9 +48,10 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path, objective: str = 
           min_precision: float = 0.95, trials: int = 30, budget_s: float = 600, train_csv: Path | None = None,
           settings: OcrSettings | None = None, cache_dir: Path | None = None, workers: int | None = None,
           k_folds: int = 5, work_dir: Path | None = None, progress: bool = True,
-          text_corpus: Path | None = None, current_model_dir: Path | None = None,
-          priors_fallback: Path | None = None) -> dict:
-    """`text_corpus`: labelled flat OCR text (`dataset.rows.read_text_corpus`) for the dimension ranker.
+          text_corpus: TextCorpus | Path | list[TextCorpus | Path] | None = None, current_model_dir: Path | None = None,
+          priors_fallback: Path | None = None, synthetic: Path | None = None) -> dict:
+    """`text_corpus`: labelled flat OCR text (`dataset.rows.read_text_corpus`) for the dimension ranker;
+    `synthetic`: a folder of synthetic drawings (`dataset.synthetic`) for the drawing ranker.
 
     `current_model_dir` (default `model_dir`): the model whose ranker parameters the study starts from and keeps
     unless clearly beaten (`prodspec.study.pick_on_other_splits`). `priors_fallback`: a model folder whose
@@ -60,7 +63,7 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path, objective: str = 
     settings = settings or OcrSettings()
     cache = OcrCache(cache_dir)
     data = training_data(labels_csv, images_dir, settings, cache, workers, progress, text_corpus, train_csv,
-                         priors_fallback or model_dir, stages)
+                         priors_fallback or model_dir, stages, synthetic)
     rows, priors, table = data.rows, data.priors, data.table
     lines, text = table.lines, data.text
     features = ranker_features(data.table_features, objective)  # the main ranker's
@@ -86,7 +89,9 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path, objective: str = 
 
     stages.next("scoring every row out of fold, thresholds and confidence")
     # the parameters are tuned on the photos' rows alone; the dimension ranker borrows them
-    tops = top_candidates(lines, oof_scores(lines, folds, features, params, text, words=data.words), n_rows)
+    drawing_weight = DRAWING_BLEND if data.drawn is not None else 0.0
+    tops = top_candidates(lines, oof_scores(lines, folds, features, params, text, words=data.words, drawn=data.drawn,
+                                            drawing_weight=drawing_weight), n_rows)
     confidence = out_of_fold_confidence(tops, folds)
     entities = rows["entity_name"].to_numpy()
     truth_empty = (rows["entity_value"].str.strip() == "").to_numpy()
@@ -116,6 +121,7 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path, objective: str = 
         "tuned_top1": tuning["tuned_top1"], "finalists": tuning["finalists"], "params": asdict(params),
         "objective": objective,
         "min_precision": min_precision, "thresholds": thresholds, "fallback": fallback, "fallback_hits": fallback_hits,
+        "drawing_weight": drawing_weight,
         "ranker": scores(ranker_answers), "baseline": scores(baseline_answers), "oracle": scores(oracle_answers),
     }
 
@@ -123,12 +129,15 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path, objective: str = 
     final = fit_main_ranker(lines, features, params, ENSEMBLE_SIZE)
     dimension_ranker = fit_dimension_ranker(lines, text, features, params, ENSEMBLE_SIZE) if text is not None else None
     other_ranker = fit_other_ranker(lines, features, params, ENSEMBLE_SIZE)
+    drawing_ranker = (fit_drawing_ranker(data.drawn, features, params, ENSEMBLE_SIZE) if data.drawn is not None
+                      else None)
     confidence_model = fit_confidence(tops)
     meta = {
         "features": data.table_features, "ranker_features": features, "categorical": CATEGORICAL,
         "vocabulary": data.vocabulary, "thresholds": thresholds,
         "objective": objective, "min_precision": min_precision, "fallback": fallback,
         "fallback_precision": fallback_precision, "calibration": calibration, "params": asdict(params),
+        "drawing_weight": drawing_weight, "synthetic_rows": 0 if data.drawn is None else int(data.drawn["row_pos"].nunique()),
         "ocr_settings": asdict(settings), "ocr_fingerprint": settings.fingerprint(),
         "data_sha1": _data_key(rows, settings), "training_rows": n_rows,
         "text_rows": data.text_rows,
@@ -137,7 +146,7 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path, objective: str = 
            "baseline_strict_f1": report["baseline"]["overall"]["strict_f1"]},
     }
     stages.next(f"writing the model to {model_dir}")
-    save_model(model_dir, final, confidence_model, priors, meta, dimension_ranker, other_ranker)
+    save_model(model_dir, final, confidence_model, priors, meta, dimension_ranker, other_ranker, drawing_ranker)
     report["seconds"] = round(time.perf_counter() - started, 1)
     report["oof"] = {"tops": tops, "confidence": confidence, "answers": ranker_answers, "exact": exact,
                      "baseline_answers": baseline_answers, "oracle_answers": oracle_answers, "data": data}

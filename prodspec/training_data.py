@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from candidates.ocr import OcrSettings
 from candidates.records import ImageCandidates, ImageReading
 from candidates.run_ocr import read_folder
 from dataset.errors import UserError
-from dataset.rows import read_rows, read_text_corpus
+from dataset.rows import TextCorpus, read_rows
 from features.build import FeatureTable, build_table
 from features.columns import feature_names
 from features.fold_words import FoldWords
@@ -40,6 +41,7 @@ class TrainingData:
     text: pd.DataFrame | None  # the text rows' lines, `row_pos` after the photos' rows
     text_rows: int  # labelled rows of the text corpus (the text table holds only those with a candidate)
     words: FoldWords  # the tables' line words: cross-validation relearns the vocabulary per fold
+    drawn: pd.DataFrame | None = None  # the synthetic drawings' lines (no word columns: the drawing ranker reads none)
 
     @property
     def vocabulary(self) -> list[str]:
@@ -51,19 +53,94 @@ class TrainingData:
         return feature_names(self.vocabulary)
 
 
-def training_data(labels_csv: Path, images_dir: Path, settings: OcrSettings, cache: OcrCache,
-                  workers: int | None = None, progress: bool = True, text_corpus: Path | None = None,
-                  train_csv: Path | None = None, model_dir: Path | None = None,
-                  stages: Stages | None = None) -> TrainingData:
-    """Labelled rows → OCR (from the cache where it can) → candidates → features; priors from train.csv
-    without the rows they score (else the priors of the model in `model_dir`, when train.csv is absent)."""
+def _synthetic_table(folder: Path, priors: Priors, settings: OcrSettings, cache: OcrCache, workers: int | None,
+                     progress: bool, row_offset: int) -> FeatureTable:
+    rows = read_rows(folder / "labels.csv", labelled=True).reset_index(drop=True)
+    readings, _ = read_folder(rows["image_name"], folder / "images", settings, cache, workers, progress)
+    table = build_table(rows, {n: image_candidates(r) for n, r in readings.items()}, priors, [])
+    table.lines["row_pos"] += row_offset
+    return table
+
+
+def text_rows_of(corpora: list[pd.DataFrame]) -> pd.DataFrame | None:
+    """The text rows of every corpus, a photo's rows once (a photo two corpora read is the first one's)."""
+    if not corpora:
+        return None
+    seen: set[str] = set()
+    kept = []
+    for corpus in corpora:
+        kept.append(corpus[~corpus["image_name"].isin(seen)])
+        seen |= set(corpus["image_name"])
+    return pd.concat(kept, ignore_index=True)
+
+
+def corpora_of(value: TextCorpus | Path | str | Sequence[TextCorpus | Path | str] | None) -> list[TextCorpus]:
+    if value is None:
+        return []
+    values = [value] if isinstance(value, (str, Path, TextCorpus)) else list(value)
+    return [TextCorpus.parse(v) for v in values]
+
+
+def paths_of(value: Path | str | Sequence[Path | str] | None) -> list[Path]:
+    if value is None:
+        return []
+    return [Path(value)] if isinstance(value, (str, Path)) else [Path(v) for v in value]
+
+
+def labelled_rows(labels: Sequence[Path]) -> pd.DataFrame:
+    """The labelled rows of every source, one after the other, with the source each came from (the labels'
+    folder name). With more than one source, each `index` is prefixed with its source (`dev:182336`, `more:0`),
+    since two sources may number their rows alike."""
+    parts = []
+    for path in labels:
+        rows = read_rows(path, labelled=True).assign(source=Path(path).parent.name or Path(path).stem)
+        if len(labels) > 1:
+            rows["index"] = rows["source"] + ":" + rows["index"]
+        parts.append(rows)
+    rows = pd.concat(parts, ignore_index=True)
+    if rows["index"].duplicated().any():
+        raise UserError(f"two sources are named alike ({rows['source'].iloc[0]}): give each its own folder")
+    return rows
+
+
+def read_sources(rows: pd.DataFrame, images: Sequence[Path], labels: Sequence[Path], settings: OcrSettings,
+                 cache: OcrCache, workers: int | None, progress: bool) -> tuple[dict[str, ImageReading], dict]:
+    """Each source's photos from its own folder; a photo named alike in two sources is one photo."""
+    if len(images) != len(labels):
+        raise UserError(f"{len(labels)} label file(s) but {len(images)} photo folder(s): give one --images per --labels")
+    readings, stats = {}, {"images": 0, "ocr_fresh": 0, "ocr_seconds": [], "missing": []}
+    for source_labels, folder in zip(labels, images, strict=True):
+        names = rows.loc[rows["source"] == (Path(source_labels).parent.name or Path(source_labels).stem), "image_name"]
+        found, found_stats = read_folder([n for n in names if n not in readings], folder, settings, cache, workers,
+                                         progress)
+        readings |= found
+        for key in stats:
+            stats[key] += found_stats[key]
+    return readings, stats
+
+
+def training_data(labels_csv: Path | Sequence[Path], images_dir: Path | Sequence[Path], settings: OcrSettings,
+                  cache: OcrCache, workers: int | None = None, progress: bool = True,
+                  text_corpus: TextCorpus | Path | Sequence[TextCorpus | Path] | None = None, train_csv: Path | None = None,
+                  model_dir: Path | None = None, stages: Stages | None = None,
+                  synthetic: Path | None = None) -> TrainingData:
+    """Labelled rows (of one source or several: `labels_csv` and `images_dir` in pairs) → OCR (from the cache where
+    it can) → candidates → features; priors from train.csv without the rows they score (else the priors of the
+    model in `model_dir`, when train.csv is absent). `text_corpus`: one labelled flat-text file or several
+    (`TextCorpus`: a path, or a path with the attributes to keep).
+
+    `synthetic`: a folder of synthetic drawings (`dataset.synthetic`: labels.csv and images/), whose rows teach the
+    drawing ranker (`ranker.blend.fit_drawing_ranker`) and are never scored.
+    """
     stages = stages or Stages(2, progress)
-    rows = read_rows(labels_csv, labelled=True).reset_index(drop=True)
+    labels, images = paths_of(labels_csv), paths_of(images_dir)
+    rows = labelled_rows(labels)
     stages.next(f"reading {rows['image_name'].nunique()} photos (OCR of those not in the cache)")
-    readings, ocr_stats = read_folder(rows["image_name"], images_dir, settings, cache, workers, progress)
+    readings, ocr_stats = read_sources(rows, images, labels, settings, cache, workers, progress)
 
     stages.next("candidates, priors and features")
-    corpus = read_text_corpus(text_corpus, exclude_images=set(rows["image_name"])) if text_corpus else None
+    corpora = [corpus.read(exclude_images=set(rows["image_name"])) for corpus in corpora_of(text_corpus)]
+    corpus = text_rows_of(corpora)
     train_csv = train_csv or DEFAULT_TRAIN_CSV
     if Path(train_csv).is_file():
         # priors never hold the labels of rows they score: neither the photos' nor the text rows'
@@ -82,8 +159,11 @@ def training_data(labels_csv: Path, images_dir: Path, settings: OcrSettings, cac
     text_rows = 0 if corpus is None else len(corpus)
     text = (text_table(corpus, [text_candidates(t) for t in corpus["ocr_text"]], priors, [], row_offset=len(rows),
                        keep_words=True) if text_rows else None)
+    drawn = (_synthetic_table(Path(synthetic), priors, settings, cache, workers, progress, len(rows) + text_rows)
+             if synthetic is not None else None)
     words = FoldWords(table.lines, table.line_words, text.line_words if text is not None else None)
     lines, text_lines = words.laid_over(table.lines, text.lines if text is not None else None,
                                         words.vocabulary(np.ones(len(rows), dtype=bool)))
     table.lines, table.line_words = lines, None
-    return TrainingData(rows, readings, images, ocr_stats, priors, table, text_lines, text_rows, words)
+    return TrainingData(rows, readings, images, ocr_stats, priors, table, text_lines, text_rows, words,
+                        drawn.lines if drawn is not None else None)

@@ -15,10 +15,15 @@ import pandas as pd
 
 from dataset.errors import UserError
 from features.build import FeatureTable
-from features.columns import feature_names, for_other_attributes, without_gaps
+from features.columns import (
+    FEATURE_VERSION,
+    feature_names,
+    for_other_attributes,
+    without_gaps,
+)
 from features.priors import Priors
 from ranker.answers import Answer, answer_rows
-from ranker.blend import score_candidates
+from ranker.blend import add_drawing_scores, drawing_features, score_candidates
 from ranker.confidence import calibrated, predict_confidence
 from ranker.lambdarank import SeedEnsemble
 from ranker.selection import top_candidates
@@ -44,6 +49,7 @@ class RankerModel:
     meta: dict
     dimension_ranker: SeedEnsemble | None = None  # scores height/width/depth rows when trained with text rows
     other_ranker: SeedEnsemble | None = None  # scores the other rows (`ranker.blend.fit_other_ranker`)
+    drawing_ranker: SeedEnsemble | None = None  # learnt from synthetic drawings (`ranker.blend.fit_drawing_ranker`)
 
     @property
     def features(self) -> list[str]:
@@ -56,7 +62,9 @@ class RankerModel:
 
     def rank(self, table: FeatureTable, prior: bool = True) -> Ranked:
         """Every row's answer; `prior=False` leaves a row unanswered rather than answer it from the priors."""
-        scores = score_candidates(self.ranker, self.dimension_ranker, table.lines, self.features, self.other_ranker)
+        scores = add_drawing_scores(
+            score_candidates(self.ranker, self.dimension_ranker, table.lines, self.features, self.other_ranker),
+            self.drawing_ranker, table.lines, self.meta["features"], self.meta.get("drawing_weight", 0.0))
         tops = top_candidates(table.lines, scores, len(table.rows))
         confidence = predict_confidence(self.confidence, tops)
         answers = answer_rows(table, tops, confidence, self.meta["thresholds"], self.priors,
@@ -68,6 +76,7 @@ class RankerModel:
 RANKER_FILE = "ranker.txt"
 DIMENSION_RANKER_FILE = "ranker_dimensions.txt"
 OTHER_RANKER_FILE = "ranker_others.txt"
+DRAWING_RANKER_FILE = "ranker_drawings.txt"
 
 
 def _seed_files(first: str, size: int) -> list[str]:
@@ -99,7 +108,8 @@ def _sha1(path: Path) -> str:
 
 def save_model(model_dir: Path, ranker: lgb.Booster | SeedEnsemble, confidence: lgb.Booster | None, priors: Priors,
                meta: dict, dimension_ranker: lgb.Booster | SeedEnsemble | None = None,
-               other_ranker: lgb.Booster | SeedEnsemble | None = None) -> None:
+               other_ranker: lgb.Booster | SeedEnsemble | None = None,
+               drawing_ranker: lgb.Booster | SeedEnsemble | None = None) -> None:
     """Every file is written beside its name first and moved into place after, meta.json last, with the hash of
     each: a save cut short (a full disk) leaves the old model whole, a kill among the moves a mix that
     `load_model` refuses."""
@@ -109,13 +119,14 @@ def save_model(model_dir: Path, ranker: lgb.Booster | SeedEnsemble, confidence: 
         ranker_files = _stage_seeds(model_dir, RANKER_FILE, ranker, staged)
         dimension_files = _stage_seeds(model_dir, DIMENSION_RANKER_FILE, dimension_ranker, staged)
         other_files = _stage_seeds(model_dir, OTHER_RANKER_FILE, other_ranker, staged)
+        drawing_files = _stage_seeds(model_dir, DRAWING_RANKER_FILE, drawing_ranker, staged)
         if confidence is not None:
             confidence.save_model(str(_stage(model_dir, "confidence.txt", staged)))
         priors.save(_stage(model_dir, "priors.json", staged))
         hashes = {name: _sha1(path) for name, path in staged.items()}
-        meta = {**meta, "model_version": MODEL_VERSION, "lightgbm": lgb.__version__,
+        meta = {**meta, "model_version": MODEL_VERSION, "feature_version": FEATURE_VERSION, "lightgbm": lgb.__version__,
                 "priors_file": "priors.json", "ranker_files": ranker_files, "dimension_ranker_files": dimension_files,
-                "other_ranker_files": other_files, "file_sha1": hashes}
+                "other_ranker_files": other_files, "drawing_ranker_files": drawing_files, "file_sha1": hashes}
         _stage(model_dir, "meta.json", staged).write_text(json.dumps(meta, indent=1, sort_keys=True))
     except BaseException as error:
         for path in staged.values():
@@ -205,12 +216,15 @@ def load_model(model_dir: str | Path) -> RankerModel:
         if _sha1(model_dir / name) != digest:
             raise UserError(f"{model_dir / name}: does not match the hash in meta.json (a save cut short, or the "
                             "file changed since); retrain or restore it")
-    expected = feature_names(meta.get("vocabulary", []))
-    if meta.get("features") != expected:
-        missing = sorted(set(expected) - set(meta.get("features", [])))
-        extra = sorted(set(meta.get("features", [])) - set(expected))
-        raise UserError(f"{model_dir}: model features differ from this code's (missing {missing[:5]}, extra {extra[:5]}); retrain")
-    if meta.get("ranker_features") not in (expected, without_gaps(expected)):
+    # a model reads the columns it names; this code must make each of them, and mean by it what the model learned
+    made = set(feature_names(meta["vocabulary"]))
+    if unknown := [f for f in meta["features"] if f not in made]:
+        raise UserError(f"{model_dir}: the model reads features this code does not make ({', '.join(unknown[:5])}); "
+                        "retrain it")
+    if meta.get("feature_version", 1) != FEATURE_VERSION:
+        raise UserError(f"{model_dir}: trained on features of version {meta.get('feature_version', 1)}, this code "
+                        f"makes version {FEATURE_VERSION}; retrain it")
+    if meta["ranker_features"] not in (meta["features"], without_gaps(meta["features"])):
         raise UserError(f"{model_dir}/{RANKER_FILE}: its features do not match meta.json")
     ranker = _load_seeds(model_dir, meta.get("ranker_files") or [RANKER_FILE], meta["ranker_features"])
     dimension_ranker = None
@@ -228,4 +242,6 @@ def load_model(model_dir: str | Path) -> RankerModel:
     except (ValueError, OSError) as error:
         raise UserError(f"{model_dir / meta['priors_file']}: not the priors this code reads ({error}); retrain or "
                         "restore it") from None
-    return RankerModel(ranker, confidence, priors, meta, dimension_ranker, other_ranker)
+    drawing_ranker = (_load_seeds(model_dir, meta["drawing_ranker_files"], drawing_features(meta["features"]))
+                      if meta.get("drawing_ranker_files") else None)
+    return RankerModel(ranker, confidence, priors, meta, dimension_ranker, other_ranker, drawing_ranker)

@@ -46,6 +46,17 @@ def test_the_api_answers_every_sample_row_as_the_cli_does(sample_run):
         assert parse_label(answer.text).matches(answer.value, answer.unit)
 
 
+def test_photos_named_by_a_file_uri_are_answered_as_from_the_folder(sample_run, tmp_path):
+    """A URI goes through pyarrow's filesystems (as s3:// or gs:// would), a path through the local reader."""
+    cli, _ = sample_run
+    out = tmp_path / "uri.csv"
+    prodspec.load().predict_csv(SAMPLE / "sample.csv", images=(SAMPLE / "images").resolve().as_uri(), output=out,
+                                details=True, workers=1, progress=False)
+    assert pd.read_csv(out, dtype=str, keep_default_na=False).equals(cli)
+    with pytest.raises(prodspec.UserError, match="no such folder of photos"):
+        prodspec.load().predict_csv(SAMPLE / "sample.csv", images=(tmp_path / "none").as_uri(), output=out)
+
+
 def test_a_pil_image_is_answered_as_its_file(tmp_path):
     model = prodspec.load(cache_dir=tmp_path)
     photo = SAMPLE / "images" / "21jlhugQNHL.jpg"

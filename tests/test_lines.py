@@ -54,7 +54,8 @@ def test_lines_are_cached_and_filled_in_for_old_cache_rows(tmp_path):
     result = ocr_images([path], settings, cache, workers=1, progress=False)[path]
     assert result.cached and [b.text for b in result.boxes] == ["30 cm"]
     assert len(result.segments) >= 2
-    stored = cache.get_segments(file_digest(path), cache_key(settings.max_side))
-    assert np.allclose(stored, np.rint(result.segments))
+    stored = cache.get_drawing(file_digest(path), cache_key(settings.max_side))
+    assert np.allclose(stored.segments, np.rint(result.segments))
+    assert stored.size == (800.0, 400.0) and stored.product is not None
     again = ocr_images([path], settings, cache, workers=1, progress=False)[path]
     assert again.cached and len(again.segments) == len(result.segments)

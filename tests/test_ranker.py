@@ -208,14 +208,16 @@ def test_precision_objective_ranks_without_the_gaps(trained, tmp_path):
         load_model(tmp_path / "catalogue")
 
 
-def test_model_with_a_missing_feature_or_wrong_version_is_refused(trained, tmp_path):
+def test_model_with_an_unknown_feature_or_wrong_version_is_refused(trained, tmp_path):
     root, _ = trained
     broken = tmp_path / "model"
     shutil.copytree(root / "model", broken)
     meta = json.loads((broken / "meta.json").read_text())
-    meta["features"] = meta["features"][:-1]
-    (broken / "meta.json").write_text(json.dumps(meta))
-    with pytest.raises(UserError, match="features differ"):
+    (broken / "meta.json").write_text(json.dumps(meta | {"features": [*meta["features"], "word_of_a_future"]}))
+    with pytest.raises(UserError, match="reads features this code does not make \\(word_of_a_future\\)"):
+        load_model(broken)
+    (broken / "meta.json").write_text(json.dumps(meta | {"feature_version": 0}))
+    with pytest.raises(UserError, match="features of version 0"):
         load_model(broken)
     meta = json.loads((root / "model" / "meta.json").read_text()) | {"model_version": 0}
     (broken / "meta.json").write_text(json.dumps(meta))

@@ -2,6 +2,7 @@
 
 import math
 import random
+from pathlib import Path
 
 import optuna
 import pandas as pd
@@ -13,7 +14,7 @@ from candidates.image import text_candidates
 from candidates.ocr import OcrSettings
 from dataset.errors import UserError
 from dataset.evaluate import score_rows
-from dataset.rows import read_text_corpus
+from dataset.rows import TextCorpus, read_text_corpus
 from features.columns import NEEDS_BOXES
 from features.priors import Priors, build_priors
 from features.text_rows import text_table
@@ -21,7 +22,7 @@ from prodspec.crossval import rows_with_a_right_candidate
 from prodspec.predict import predict
 from prodspec.study import pick_on_other_splits
 from prodspec.train import train
-from prodspec.training_data import training_data
+from prodspec.training_data import text_rows_of, training_data
 from ranker.artifacts import load_model
 from tests.synthetic import make_dimension_set, make_image_set
 
@@ -61,6 +62,22 @@ def test_corpus_rows_of_scored_photos_unknown_attributes_or_no_label_are_left_ou
     _corpus([]).drop(columns=["ocr_text"]).to_csv(tmp_path / "bad.csv", index=False)
     with pytest.raises(UserError, match="missing column"):
         read_text_corpus(tmp_path / "bad.csv")
+
+
+def test_a_corpus_can_be_kept_to_some_attributes_and_a_photo_two_corpora_read_counts_once(tmp_path):
+    _corpus([
+        ("https://x/a.jpg", "1", "height", "30.0 centimetre", "Height 30 cm"),
+        ("https://x/b.jpg", "1", "item_weight", "5.0 gram", "5 g"),
+        ("https://x/c.jpg", "1", "width", "7.0 centimetre", "Width 7 cm"),
+    ]).to_csv(tmp_path / "big.csv.gz", index=False)
+    _corpus([("https://x/c.jpg", "1", "depth", "2.0 centimetre", "Depth 2 cm")]).to_csv(tmp_path / "c.csv", index=False)
+    dims = TextCorpus.parse(f"{tmp_path / 'big.csv.gz'}:height,width")
+    assert dims == TextCorpus(tmp_path / "big.csv.gz", ("height", "width")) and str(dims).endswith(".csv.gz:height,width")
+    assert list(dims.read(exclude_images=set())["image_name"]) == ["a.jpg", "c.jpg"]
+    # a colon that does not end in attribute names is part of the path
+    assert TextCorpus.parse("s3:/x/y.csv") == TextCorpus(Path("s3:/x/y.csv"))
+    both = text_rows_of([TextCorpus.parse(tmp_path / "c.csv").read(set()), dims.read(set())])
+    assert list(zip(both["image_name"], both["entity_name"])) == [("c.jpg", "depth"), ("a.jpg", "height")]
 
 
 def test_text_rows_have_no_geometry_and_take_context_from_nearby_words(tmp_path):

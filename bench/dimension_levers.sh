@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Each lever for the height, width and depth rows, out of fold over fold splits 1-20 of the dev and more photos,
+# with the shipped model's parameters; then the figure (docs/dimension_levers.png). About 8 minutes a lever on
+# 2 cores, with the OCR snapshots. Usage: bash bench/dimension_levers.sh [SPLITS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+SPLITS=${1:-20}
+OUT=bench/out/levers
+CORPUS=../shared/data/ocr_text_corpus.csv
+mkdir -p "$OUT"
+[ -f out/synthetic/labels.csv ] || make synth
+[ -f out/synthetic_600/labels.csv ] || "$PY" -m dataset.synthetic --n 600 --seed 0 --out out/synthetic_600
+
+run() {  # NAME then bench.fold_splits' options
+  local name=$1; shift
+  [ -f "$OUT/$name.json" ] || "$PY" -m bench.fold_splits --splits "$SPLITS" "$@" --json "$OUT/$name.json" | tail -2
+}
+# the levers one on top of another
+run 1_photos_and_corpus --text-corpus "$CORPUS" --without drawn_
+run 2_more_text_rows --without drawn_
+run 3_axis_reading
+run 4_drawings_600 --synthetic out/synthetic_600
+run 5_drawings_1200 --synthetic out/synthetic
+# the shipped model's levers left out one at a time
+run no_axis_reading --synthetic out/synthetic --without drawn_
+run no_more_text_rows --synthetic out/synthetic --text-corpus "$CORPUS"
+run drawing_weight_1 --synthetic out/synthetic --drawing-weight 1
+"$PY" -m bench.dimension_levers "$OUT"/[1-5]_*.json "$OUT"/no_*.json "$OUT"/drawing_weight_*.json --reference 5_drawings_1200 \
+    --out docs/dimension_levers.png
