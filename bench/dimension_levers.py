@@ -31,13 +31,15 @@ def lever_figure(results: dict[str, dict], out: Path, reference: str | None = No
         ablation = not name[:1].isdigit()  # a lever left out of the shipped model: hatched
         ax.bar(x, mean, color="0.88" if ablation else "0.75", hatch="//" if ablation else None, width=0.6)
         ax.errorbar(x, mean, yerr=[[mean - min(values)], [max(values) - mean]], color="0.3", capsize=4)
-        ax.text(x, 0.02, f"{mean:.3f}", ha="center", va="bottom", fontsize=9)
+        ax.text(x, 0.02, f"{mean:.3f}", ha="center", va="bottom", fontsize=9,
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
         for k, (axis, colour) in enumerate(AXES.items()):
             value = results[name]["mean"].get(f"{axis}_accuracy")
             if value is not None:
                 ax.plot(x - 0.2 + 0.2 * k, value, "o", color=colour, label=axis if x == 0 else None)
     ax.axhline(results[reference or names[-1]]["mean"]["dimension_accuracy"], color="0.3", linestyle=":", linewidth=1)
-    ax.set_xticks(range(len(names)), [name.replace("_", " ") for name in names], rotation=20, ha="right")
+    labels = [name.replace("_", " ") + (" (shipped)" if name == (reference or names[-1]) else "") for name in names]
+    ax.set_xticks(range(len(names)), labels, rotation=20, ha="right")
     ax.set_ylim(0, 1)
     ax.set_ylabel("height, width, depth rows exactly right")
     splits = len(results[names[0]]["splits"])
