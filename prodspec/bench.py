@@ -172,7 +172,7 @@ def run_bench(labels: Path | list[Path] | None = None, images: Path | list[Path]
     operating = {"f1 objective": 0.0, "precision ≥ 0.95 (global)": precision_point["global_threshold"]}
     confidence_curves = _reliability(oof, image_folds(rows["image_name"], k=k_folds))
     results = {
-        "data": {"labels": str(labels), "images": str(images), "rows": len(rows), "images_count": n_images,
+        "data": {"labels": ", ".join(map(str, labels)), "images": ", ".join(map(str, images)), "rows": len(rows), "images_count": n_images,
                  "text_corpus": [str(c) for c in corpora_of(text_corpus)] or None,
                  "text_rows": report["text_rows"],
                  "seed": seed, "limit": limit, "cache": note},
