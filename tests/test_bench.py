@@ -53,7 +53,8 @@ def test_bench_writes_results_report_and_figures(tmp_path):
     many = fold_splits(out / "bench_labels.csv", tmp_path / "images", out / "model", 2, None,
                        cache_dir=tmp_path / "cache", progress=False)
     assert many["splits"][0] == results["fresh_splits"][0] and len(many["splits"]) == 2
-    assert render(many).splitlines()[-1].startswith(" mean")
+    shown = render(many).splitlines()
+    assert shown[-2].startswith(" mean") and shown[-1].startswith("means of the rest: numeric_f1")
 
     picture = tmp_path / "explain.png"
     listing = explain(tmp_path / "images" / "b0.png", "item_weight", "7", picture, model_dir=out / "model",
