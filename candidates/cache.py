@@ -1,8 +1,7 @@
 """The OCR cache: rows keyed by (image bytes' hash, engine settings' fingerprint).
 
 The drawing found in the same pass (`candidates.lines`: drawn lines, size, product) lives in the same table, under a
-settings key of its
-own (`candidates.lines.cache_key`), so one snapshot ships both.
+settings key of its own (`candidates.lines.cache_key`), so one snapshot ships both.
 
 Live rows go to SQLite (each image committed as it finishes, so a killed run loses nothing). Read-only
 Parquet snapshots under `dataset/ocr_cache/` ship the dev images' OCR with the repository, so training

@@ -44,8 +44,7 @@ def image_candidates(reading: ImageReading, segments: np.ndarray | None = None) 
 def text_candidates(text: str) -> ImageCandidates:
     """The candidates of a flat OCR text with no boxes (another system's reading of a photo)."""
     boxes = [TextBox(text, FLAT_BOX, 1.0)]
-    candidates = parse_boxes(boxes)
-    return ImageCandidates(boxes, candidates, None, frozenset(printed_numbers(boxes)), image_extent(boxes),
+    return ImageCandidates(boxes, parse_boxes(boxes), None, frozenset(printed_numbers(boxes)), image_extent(boxes),
                            flat=True)
 
 

@@ -1,8 +1,8 @@
 """Fill the OCR cache for many photos: all cores, a progress bar, resumable (done photos are skipped).
 
 Each worker also finds the photo's drawing (`candidates.lines`: drawn lines, size, product) while the image is
-decoded; a photo whose boxes are cached but whose drawing is not (a cache from before it) is decoded for it only. Photos are
-read by name from a `dataset.photos.PhotoFolder`: a local folder, or object storage.
+decoded; a photo whose boxes are cached but whose drawing is not (a cache from before it) is decoded for it only.
+Photos are read by name from a `dataset.photos.PhotoFolder`: a local folder, or object storage.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from dataset.images import UnreadableImage, decode_rgb
 from dataset.rows import check_output
 from dataset.units import allowed_units, entity_names
 from features.columns import KINDS
-from prodspec.predict import load_ranker, ocr_settings, rank_rows
+from prodspec.predict import load_ranker, ocr_settings, rank_candidates
 from ranker.selection import value_mass
 
 MIN_SIDE = 1000  # a small photo is drawn enlarged to this shortest side, so its labels stay legible
@@ -46,8 +46,9 @@ def explain(image: Path, entity: str, group: str = "", output: Path = Path("out/
     finally:
         cache.close()
     reading = readings[image.name]
-    table, ranked = rank_rows(rows, readings, model)
-    axes = image_candidates(reading).axes  # which axis each length was read as, and the line it labels
+    candidates = image_candidates(reading)
+    table, ranked = rank_candidates(rows, {image.name: candidates}, model)
+    axes = candidates.axes  # which axis each length was read as, and the line it labels
     answer, tops, confidence = ranked.answers[0], ranked.tops, ranked.confidence
     lines = table.lines.assign(score=ranked.scores)
     # the order the answer is picked in: allowed units by their value's share of the score, then by score

@@ -13,7 +13,7 @@ from tqdm import tqdm
 from candidates.cache import SHIPPED_DIR, OcrCache
 from candidates.image import image_candidates
 from candidates.ocr import OcrSettings
-from candidates.records import ImageReading
+from candidates.records import ImageCandidates, ImageReading
 from candidates.run_ocr import read_folder
 from dataset.check import check_predictions
 from dataset.errors import UserError
@@ -49,7 +49,12 @@ def ocr_settings(model: RankerModel) -> OcrSettings:
 def rank_rows(rows: pd.DataFrame, readings: dict[str, ImageReading], model: RankerModel,
               prior: bool = True) -> tuple[FeatureTable, Ranked]:
     """Candidates, features and answers for rows whose photos were read (`readings`, by image name)."""
-    images = {name: image_candidates(reading) for name, reading in readings.items()}
+    return rank_candidates(rows, {name: image_candidates(reading) for name, reading in readings.items()}, model, prior)
+
+
+def rank_candidates(rows: pd.DataFrame, images: dict[str, ImageCandidates], model: RankerModel,
+                    prior: bool = True) -> tuple[FeatureTable, Ranked]:
+    """Features and answers for rows whose photos' candidates are found (`images`, by image name)."""
     table = build_table(rows.reset_index(drop=True), images, model.priors, model.vocabulary)
     return table, model.rank(table, prior)
 

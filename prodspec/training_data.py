@@ -87,13 +87,18 @@ def paths_of(value: Path | str | Sequence[Path | str] | None) -> list[Path]:
     return [Path(value)] if isinstance(value, (str, Path)) else [Path(v) for v in value]
 
 
+def source_name(labels: Path) -> str:
+    """A source's name: its labels' folder (`dev` for dev/labels.csv)."""
+    return Path(labels).parent.name or Path(labels).stem
+
+
 def labelled_rows(labels: Sequence[Path]) -> pd.DataFrame:
     """The labelled rows of every source, one after the other, with the source each came from (the labels'
     folder name). With more than one source, each `index` is prefixed with its source (`dev:182336`, `more:0`),
     since two sources may number their rows alike."""
     parts = []
     for path in labels:
-        rows = read_rows(path, labelled=True).assign(source=Path(path).parent.name or Path(path).stem)
+        rows = read_rows(path, labelled=True).assign(source=source_name(path))
         if len(labels) > 1:
             rows["index"] = rows["source"] + ":" + rows["index"]
         parts.append(rows)
@@ -110,7 +115,7 @@ def read_sources(rows: pd.DataFrame, images: Sequence[Path], labels: Sequence[Pa
         raise UserError(f"{len(labels)} label file(s) but {len(images)} photo folder(s): give one --images per --labels")
     readings, stats = {}, {"images": 0, "ocr_fresh": 0, "ocr_seconds": [], "missing": []}
     for source_labels, folder in zip(labels, images, strict=True):
-        names = rows.loc[rows["source"] == (Path(source_labels).parent.name or Path(source_labels).stem), "image_name"]
+        names = rows.loc[rows["source"] == source_name(source_labels), "image_name"]
         found, found_stats = read_folder([n for n in names if n not in readings], folder, settings, cache, workers,
                                          progress)
         readings |= found

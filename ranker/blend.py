@@ -17,9 +17,14 @@ DIMENSIONS = {"height", "width", "depth"}
 DIMENSION_BLEND = 0.5
 
 
+def rows_of(lines: pd.DataFrame, entities: set[str]) -> np.ndarray:
+    """Which feature lines belong to a row of these attributes."""
+    return lines["entity"].isin([entity_names().index(e) for e in entities]).to_numpy()
+
+
 def dimension_rows(lines: pd.DataFrame) -> np.ndarray:
     """Which feature lines belong to a height, width or depth row: the rows the dimension ranker scores."""
-    return lines["entity"].isin([entity_names().index(e) for e in DIMENSIONS]).to_numpy()
+    return rows_of(lines, DIMENSIONS)
 
 
 def fit_dimension_ranker(lines: pd.DataFrame, text: pd.DataFrame, features: list[str], params: RankerParams,
@@ -75,7 +80,7 @@ def add_drawing_scores(scores: np.ndarray, drawing_ranker, lines: pd.DataFrame, 
     """Height and width rows' scores with the drawing ranker's standardized scores added at `weight`."""
     if drawing_ranker is None or not weight:
         return scores
-    rows = lines["entity"].isin([entity_names().index(e) for e in DRAWING_ENTITIES]).to_numpy()
+    rows = rows_of(lines, DRAWING_ENTITIES)
     if rows.any():
         part = lines[rows]
         scores = scores.copy()
