@@ -5,8 +5,8 @@
 - `precision`: the most right answers while the precision of all answers stays at or above the floor, with
   one threshold for every attribute. Thresholds per attribute, tuned on the 610 dev rows' out-of-fold
   confidences, overfit: judged on rows they were not tuned on they held precision 0.928 for a 0.95 floor,
-  where one threshold held 0.952 and answered nearly as many rows (43.4% against 44.8%; a throwaway run for
-  the per-attribute figures, `make bench`'s *Abstention* for the one threshold's).
+  where one threshold held 0.952 and answered nearly as many rows (43.4% against 44.8%; a script not kept in the
+  repository for the per-attribute figures, `make bench`'s *Abstention* for the one threshold's).
 """
 
 from __future__ import annotations
