@@ -6,7 +6,7 @@ SHARED  ?= ../shared/data
 INPUT   ?= dataset/sample/sample.csv
 IMAGES  ?= dataset/sample/images
 OUTPUT  ?= out/predictions.csv
-MODEL   ?= prodspec/model
+MODEL   ?= models
 SOURCES ?= $(SHARED)/dev $(SHARED)/more
 OBJECTIVE ?= f1
 TRIALS  ?= 60
@@ -33,7 +33,7 @@ predict: setup
 synth: $(SYNTH)/labels.csv
 
 $(SYNTH)/labels.csv: $(VENV)/.installed dataset/synthetic.py
-	$(BIN)/python -m dataset.synthetic --n $(N) --seed 0 --out $(SYNTH)
+	$(BIN)/python -m prodspec.dataset.synthetic --n $(N) --seed 0 --out $(SYNTH)
 
 train: setup synth
 	$(BIN)/prodspec train $(foreach s,$(SOURCES),--labels $(s)/labels.csv --images $(s)/images) --synthetic $(SYNTH) --model-dir $(MODEL) --objective $(OBJECTIVE) --trials $(TRIALS)

@@ -1,6 +1,6 @@
 """A model's ranker parameters scored out of fold on many photo-grouped fold splits, every row answered.
 
-    python -m bench.fold_splits --splits 20 [--model prodspec/model] [--json bench/out/fold_splits.json]
+    python -m bench.fold_splits --splits 20 [--model models] [--json bench/out/fold_splits.json]
     python -m bench.fold_splits --labels ../shared/data/dev/labels.csv --images ../shared/data/dev/images
     python -m bench.fold_splits --synthetic out/synthetic        # with the drawing ranker, as `make train` builds it
     python -m bench.fold_splits --without drawn_                  # an ablation: these features left out
@@ -20,15 +20,15 @@ import argparse
 import json
 from pathlib import Path
 
-from candidates.cache import OcrCache
-from candidates.ocr import OcrSettings
-from dataset.rows import TextCorpus
-from prodspec.commands import chosen_text_corpus
-from prodspec.crossval import scores_on_fresh_splits, split_means
+from prodspec.candidates.cache import OcrCache
+from prodspec.candidates.ocr import OcrSettings
+from prodspec.cli.commands import chosen_text_corpus
+from prodspec.dataset.rows import TextCorpus
 from prodspec.paths import SHARED_DATA, SHIPPED_MODEL_DIR
-from prodspec.training_data import corpora_of, training_data
-from ranker.blend import ranker_features
-from ranker.lambdarank import RankerParams
+from prodspec.ranker.blend import ranker_features
+from prodspec.ranker.lambdarank import RankerParams
+from prodspec.training.crossval import scores_on_fresh_splits, split_means
+from prodspec.training.data import corpora_of, training_data
 
 SHOWN = ("top1", "strict_f1", "test_mix_strict_f1", "dimension_top1", "dimension_accuracy", "other_accuracy")
 DEFAULT_SOURCES = [SHARED_DATA / "dev", SHARED_DATA / "more"]

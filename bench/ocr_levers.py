@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from candidates.engines import make_engine
-from candidates.ocr import OcrSettings
-from candidates.parse import parse_boxes
-from candidates.recall import recall_table
-from dataset.images import load_rgb
-from dataset.rows import read_rows
+from prodspec.candidates.engines import make_engine
+from prodspec.candidates.ocr import OcrSettings
+from prodspec.candidates.parse import parse_boxes
+from prodspec.candidates.recall import recall_table
+from prodspec.dataset.images import load_rgb
+from prodspec.dataset.rows import read_rows
 
 CLS = {"use_angle_cls": True}  # rapidocr's own default, and prodspec's until the detector went to 1440
 ORT_1280 = CLS | {"runtime": "onnxruntime", "det_limit_side": 1280}

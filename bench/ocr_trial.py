@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from candidates.cache import OcrCache
-from candidates.ocr import OcrSettings
-from candidates.parse import parse_boxes
-from candidates.recall import recall_table
-from candidates.run_ocr import ocr_images
-from dataset.rows import read_rows
+from prodspec.candidates.cache import OcrCache
+from prodspec.candidates.ocr import OcrSettings
+from prodspec.candidates.parse import parse_boxes
+from prodspec.candidates.recall import recall_table
+from prodspec.candidates.run_ocr import ocr_images
+from prodspec.dataset.rows import read_rows
 
 
 def parse_setting(text: str) -> OcrSettings:

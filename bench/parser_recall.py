@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from candidates.parse import parse_text
-from dataset.labels import parse_label
+from prodspec.candidates.parse import parse_text
+from prodspec.dataset.labels import parse_label
 
 QUANTULUM_UNITS = {"pound-mass": "pound", "cubic centimetre": "millilitre", "litre": "litre", "tonne": "ton",
                    "short ton": "ton", "metric ton": "ton", "us fluid ounce": "fluid ounce",

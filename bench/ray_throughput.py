@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from dataset.rows import read_rows
-from prodspec.distributed import predict_on_ray
-from prodspec.predict import predict
+from prodspec.dataset.rows import read_rows
+from prodspec.serving.distributed import predict_on_ray
+from prodspec.serving.predict import predict
 
 
 def _run(kind: str, source: Path, images: Path, actors: int | None, work: Path) -> dict:

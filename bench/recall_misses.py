@@ -13,12 +13,12 @@ import json
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from candidates.cache import OcrCache
-from candidates.ocr import OcrSettings
-from candidates.parse import parse_boxes
-from candidates.recall import MISS_CAUSES, label_found, miss_cause
-from candidates.run_ocr import ocr_images
-from dataset.rows import read_rows
+from prodspec.candidates.cache import OcrCache
+from prodspec.candidates.ocr import OcrSettings
+from prodspec.candidates.parse import parse_boxes
+from prodspec.candidates.recall import MISS_CAUSES, label_found, miss_cause
+from prodspec.candidates.run_ocr import ocr_images
+from prodspec.dataset.rows import read_rows
 
 EXAMPLES = 5  # rows shown per cause
 

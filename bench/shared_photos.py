@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from dataset.rows import read_rows
-from ranker.blend import DIMENSIONS
+from prodspec.dataset.rows import read_rows
+from prodspec.ranker.blend import DIMENSIONS
 
 
 def sharing(rows: pd.DataFrame) -> dict:

@@ -21,14 +21,14 @@ from pathlib import Path
 import pandas as pd
 
 from bench.ocr_trial import parse_setting
-from candidates.cache import OcrCache
-from candidates.parse import parse_boxes
-from candidates.recall import recall_table
-from candidates.run_ocr import read_folder
-from dataset.evaluate import score_rows
-from dataset.rows import read_rows
+from prodspec.candidates.cache import OcrCache
+from prodspec.candidates.parse import parse_boxes
+from prodspec.candidates.recall import recall_table
+from prodspec.candidates.run_ocr import read_folder
+from prodspec.dataset.evaluate import score_rows
+from prodspec.dataset.rows import read_rows
 from prodspec.paths import SHIPPED_MODEL_DIR
-from prodspec.predict import predict
+from prodspec.serving.predict import predict
 
 
 def one_setting(rows: pd.DataFrame, images: Path, text: str, workers: int | None, model_dir: Path) -> dict:

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from candidates.convert import to_base
-from candidates.records import Candidate, Drawing, TextBox
-from dataset.units import UNIT_FAMILY
+from prodspec.candidates.convert import to_base
+from prodspec.candidates.records import Candidate, Drawing, TextBox
+from prodspec.dataset.units import UNIT_FAMILY
 
 BESIDE = 2.5  # a line counts as labelled when the text sits within this many letter heights of it
 IN_GAP = 2.0  # ... or in a gap of it: its end within this many letter heights of the text, the text on its course

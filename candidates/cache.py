@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from candidates.lines import drawing_from_json, drawing_to_json
-from candidates.ocr import boxes_from_json, boxes_to_json
-from candidates.records import Drawing, TextBox
-from dataset.errors import UserError
+from prodspec.candidates.lines import drawing_from_json, drawing_to_json
+from prodspec.candidates.ocr import boxes_from_json, boxes_to_json
+from prodspec.candidates.records import Drawing, TextBox
+from prodspec.dataset.errors import UserError
 
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "dataset" / "ocr_cache"
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from candidates.ocr import ENGINES, OcrSettings, uses_cuda
-from candidates.records import TextBox
-from candidates.runtimes import load_models, recogniser_characters
+from prodspec.candidates.ocr import ENGINES, OcrSettings, uses_cuda
+from prodspec.candidates.records import TextBox
+from prodspec.candidates.runtimes import load_models, recogniser_characters
 
 
 def _is_tall(box: TextBox) -> bool:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from candidates.axes import axis_readings
-from candidates.lines import line_cues
-from candidates.parse import parse_boxes, printed_numbers
-from candidates.records import (
+from prodspec.candidates.axes import axis_readings
+from prodspec.candidates.lines import line_cues
+from prodspec.candidates.parse import parse_boxes, printed_numbers
+from prodspec.candidates.records import (
     ImageCandidates,
     ImageReading,
     LineCues,

@@ -13,7 +13,7 @@ import json
 import cv2
 import numpy as np
 
-from candidates.records import Drawing, TextBox
+from prodspec.candidates.records import Drawing, TextBox
 
 LINES_VERSION = 3  # 2: slanted segments kept too; 3: with the image's size and the product's outline (`Drawing`)
 WORK_SIDE = 1000  # the photo is searched at this longest side at most

@@ -11,8 +11,8 @@ import json
 from dataclasses import asdict, dataclass
 from functools import cache
 
-from candidates.records import TextBox
-from candidates.runtimes import native_bf16
+from prodspec.candidates.records import TextBox
+from prodspec.candidates.runtimes import native_bf16
 
 # 2: the detector honours det_limit_side (1.4.4 ignored it in "max" mode);
 # 3: a tall box calls for the turned pass whatever its reading scored (text_score filters afterwards)

@@ -15,8 +15,8 @@ import unicodedata
 
 import numpy as np
 
-from candidates import lexicon
-from candidates.records import Candidate, TextBox
+from prodspec.candidates import lexicon
+from prodspec.candidates.records import Candidate, TextBox
 
 UNIT = lexicon.unit_pattern()
 # a number: digits with `.`/`,` groups, or a fraction with a usual denominator (`5 1/2`, `1/2`, `3/16`);
@@ -232,7 +232,7 @@ def _neighbours(boxes: list[TextBox]) -> list[tuple[int, int]]:
 
 def link_equivalents(candidates: list[Candidate]) -> None:
     """Mark quantities written twice in different units (`500 g / 17.6 oz`) in the same text."""
-    from candidates.convert import to_base
+    from prodspec.candidates.convert import to_base
 
     for i, a in enumerate(candidates):
         for b in candidates[i + 1 :]:

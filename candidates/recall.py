@@ -7,10 +7,10 @@ from collections import defaultdict
 
 import pandas as pd
 
-from candidates.convert import to_base
-from candidates.parse import printed_numbers
-from candidates.records import Candidate, TextBox
-from dataset.labels import parse_label
+from prodspec.candidates.convert import to_base
+from prodspec.candidates.parse import printed_numbers
+from prodspec.candidates.records import Candidate, TextBox
+from prodspec.dataset.labels import parse_label
 
 
 def label_found(label_text: str, candidates: list[Candidate]) -> bool:

@@ -22,15 +22,15 @@ import numpy as np
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from candidates.cache import OcrCache
-from candidates.engines import make_engine
-from candidates.lines import cache_key, find_drawing
-from candidates.ocr import OcrSettings
-from candidates.records import NO_DRAWING, Drawing, ImageReading, TextBox
-from candidates.workers import default_workers, exit_with, worker_failure
-from dataset.errors import UserError
-from dataset.images import UnreadableImage, decode_photo
-from dataset.photos import PhotoFolder
+from prodspec.candidates.cache import OcrCache
+from prodspec.candidates.engines import make_engine
+from prodspec.candidates.lines import cache_key, find_drawing
+from prodspec.candidates.ocr import OcrSettings
+from prodspec.candidates.records import NO_DRAWING, Drawing, ImageReading, TextBox
+from prodspec.candidates.workers import default_workers, exit_with, worker_failure
+from prodspec.dataset.errors import UserError
+from prodspec.dataset.images import UnreadableImage, decode_photo
+from prodspec.dataset.photos import PhotoFolder
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ import subprocess
 import time
 from concurrent.futures.process import BrokenProcessPool
 
-from candidates.ocr import OcrSettings, uses_cuda
-from dataset.errors import UserError
+from prodspec.candidates.ocr import OcrSettings, uses_cuda
+from prodspec.dataset.errors import UserError
 
 # Each worker holds its own CUDA sessions. On an H100 (80 GB, 16 cores) 8 workers read the 600 dev photos at
 # 9.0 a second and 16 at 10.2, from one run each (README, "GPU"): unasked, CUDA runs 8 at most, and fewer where

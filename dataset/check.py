@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from dataset.errors import UserError
-from dataset.units import all_units, allowed_units
+from prodspec.dataset.errors import UserError
+from prodspec.dataset.units import all_units, allowed_units
 
 PREDICTION_PATTERN = re.compile(r"^-?\d+(\.\d+)?\s+[a-zA-Z\s]+$")
 # the checker's two repairs, each tried on the whole unit (every occurrence) when it is not allowed as written

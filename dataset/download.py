@@ -14,9 +14,9 @@ from urllib.parse import urlparse
 from PIL import Image
 from tqdm import tqdm
 
-from dataset.errors import UserError
-from dataset.images import read_photo
-from dataset.rows import atomic_output, image_basename
+from prodspec.dataset.errors import UserError
+from prodspec.dataset.images import read_photo
+from prodspec.dataset.rows import atomic_output, image_basename
 
 MAX_BYTES = 20 * 1024 * 1024
 

@@ -6,8 +6,8 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
-from dataset.labels import parse_label
-from dataset.units import fix_unit_spelling
+from prodspec.dataset.labels import parse_label
+from prodspec.dataset.units import fix_unit_spelling
 
 
 @dataclass

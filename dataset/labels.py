@@ -6,7 +6,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from dataset.units import fix_unit_spelling
+from prodspec.dataset.units import fix_unit_spelling
 
 _NUMBER = r"-?\d+(?:\.\d+)?"
 _SINGLE = re.compile(rf"^\s*({_NUMBER})\s+([a-zA-Z ]+?)\s*$")

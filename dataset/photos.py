@@ -7,8 +7,8 @@ import hashlib
 import os
 from pathlib import Path
 
-from dataset.errors import UserError
-from dataset.images import MAX_BYTES, UnreadableImage, read_photo
+from prodspec.dataset.errors import UserError
+from prodspec.dataset.images import MAX_BYTES, UnreadableImage, read_photo
 
 
 def is_uri(location: str | os.PathLike) -> bool:

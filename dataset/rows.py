@@ -15,9 +15,9 @@ from urllib.parse import urlparse
 
 import pandas as pd
 
-from dataset.errors import UserError
-from dataset.labels import parse_label
-from dataset.units import allowed_units
+from prodspec.dataset.errors import UserError
+from prodspec.dataset.labels import parse_label
+from prodspec.dataset.units import allowed_units
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import matplotlib
 from PIL import Image, ImageDraw, ImageFont
 
-from dataset.labels import format_prediction
+from prodspec.dataset.labels import format_prediction
 
 FONTS = [Path(matplotlib.get_data_path()) / "fonts" / "ttf" / name for name in
          ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSerif.ttf", "DejaVuSansMono.ttf", "DejaVuSansCondensed.ttf")]

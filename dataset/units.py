@@ -25,7 +25,7 @@ UNIT_FAMILY = {
 
 @lru_cache(maxsize=1)
 def allowed_units() -> dict[str, frozenset[str]]:
-    text = resources.files("dataset").joinpath("allowed_units.json").read_text()
+    text = resources.files("prodspec.dataset").joinpath("allowed_units.json").read_text()
     return {entity: frozenset(units) for entity, units in json.loads(text).items()}
 
 

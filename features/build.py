@@ -15,12 +15,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from candidates.axes import NO_AXIS, AxisReading
-from candidates.image import no_photo
-from candidates.records import Candidate, ImageCandidates, LineCues, TextBox
-from dataset.labels import parse_label
-from dataset.units import UNIT_FAMILY, allowed_units, entity_names
-from features.columns import (
+from prodspec.candidates.axes import NO_AXIS, AxisReading
+from prodspec.candidates.image import no_photo
+from prodspec.candidates.records import Candidate, ImageCandidates, LineCues, TextBox
+from prodspec.dataset.labels import parse_label
+from prodspec.dataset.units import UNIT_FAMILY, allowed_units, entity_names
+from prodspec.features.columns import (
     AXIS_OF_ENTITY,
     ENTITY_FAMILY,
     FAMILIES,
@@ -33,14 +33,14 @@ from features.columns import (
     UNITS,
     feature_names,
 )
-from features.context import (
+from prodspec.features.context import (
     flat_context,
     nearest_boxes,
     word_feature,
     word_value,
     words,
 )
-from features.priors import Priors
+from prodspec.features.priors import Priors
 
 # a candidate's context words: (in its own box, in the boxes nearest it)
 ContextWords = Callable[[Candidate], tuple[set[str], set[str]]]

@@ -4,8 +4,8 @@ reads."""
 
 from __future__ import annotations
 
-from dataset.units import UNIT_FAMILY, allowed_units
-from features.context import word_feature
+from prodspec.dataset.units import UNIT_FAMILY, allowed_units
+from prodspec.features.context import word_feature
 
 # bumped when a feature this code made before changes its meaning: a model trained on the old meaning is refused.
 # New features need no bump: a model reads the columns it names (meta.json), and ignores the others.

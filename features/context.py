@@ -10,7 +10,7 @@ import math
 import re
 from collections import Counter
 
-from candidates.records import Candidate, TextBox
+from prodspec.candidates.records import Candidate, TextBox
 
 CORE_KEYWORDS = [
     "net", "wt", "weight", "netwt", "capacity", "max", "load", "volts", "voltage", "power", "input", "output",

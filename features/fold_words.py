@@ -12,7 +12,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.context import WORD_PREFIX, learn_vocabulary, word_feature, word_value
+from prodspec.features.context import (
+    WORD_PREFIX,
+    learn_vocabulary,
+    word_feature,
+    word_value,
+)
 
 
 class _LineWords:

@@ -25,10 +25,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from candidates.convert import to_base
-from dataset.labels import parse_label
-from dataset.rows import image_basename
-from dataset.units import allowed_units
+from prodspec.candidates.convert import to_base
+from prodspec.dataset.labels import parse_label
+from prodspec.dataset.rows import image_basename
+from prodspec.dataset.units import allowed_units
 
 QUANTILES = np.linspace(0, 1, 21)
 GROUP_QUANTILES = np.linspace(0, 1, 11)  # coarser: one table per (group, attribute) ships in models/

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from candidates.records import ImageCandidates
-from features.build import FeatureTable, build_table
-from features.priors import Priors
+from prodspec.candidates.records import ImageCandidates
+from prodspec.features.build import FeatureTable, build_table
+from prodspec.features.priors import Priors
 
 
 def text_table(corpus: pd.DataFrame, texts: Sequence[ImageCandidates], priors: Priors, vocabulary: list[str],

@@ -6,8 +6,9 @@
     a.text, a.value, a.unit, a.confidence, a.source, a.evidence
     model.predict_csv("test.csv", images="images/", output="out.csv")
 
-The public surface is what this file names; the stage packages below it (`dataset`, `candidates`, `features`,
-`ranker`) and the other modules of this one are the implementation.
+The public surface is what this file names; the stage packages (`prodspec.dataset`, `prodspec.candidates`,
+`prodspec.features`, `prodspec.ranker`), the shipped model (`prodspec.models`) and the subpackages `serving`, `cli`,
+`training` and `evaluation` are the implementation.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ __version__ = "0.2.0"
 __all__ = ["Answer", "Model", "UserError", "__version__", "load"]
 
 # the names load on first use, so that `prodspec --version` and `--help` answer without loading the OCR stack
-_LAZY = {"Model": ("prodspec.api", "Model"), "load": ("prodspec.api", "load"),
-         "Answer": ("ranker.answers", "Answer"), "UserError": ("dataset.errors", "UserError")}
+_LAZY = {"Model": ("prodspec.serving.api", "Model"), "load": ("prodspec.serving.api", "load"),
+         "Answer": ("prodspec.ranker.answers", "Answer"), "UserError": ("prodspec.dataset.errors", "UserError")}
 
 
 def __getattr__(name: str):

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import prodspec.dataset
+import prodspec.models
+
 PACKAGE = Path(__file__).resolve().parent
-SHIPPED_MODEL_DIR = PACKAGE / "model"  # package data: the wheel carries it
+# the shipped model: `models/` at the top of a checkout, `prodspec/models` inside the wheel
+SHIPPED_MODEL_DIR = Path(prodspec.models.__file__).resolve().parent
 # a checkout's neighbour `../shared/data` (train.csv for priors, the labelled photos, the text corpus); an
 # installed package has none, and every verb that would use it asks for the file instead
 SHARED_DATA = PACKAGE.parent.parent / "shared" / "data"
@@ -16,5 +20,5 @@ DEFAULT_TEXT_CORPUS = SHARED_DATA / "ocr_text_corpus.csv"
 DEFAULT_TEXT_CORPORA = [f"{DEFAULT_TEXT_CORPUS}", f"{SHARED_DATA / 'text' / 'ocr_text_more.csv.gz'}:height,width,depth"]
 DEV = SHARED_DATA / "dev"
 MORE = SHARED_DATA / "more"
-SAMPLE = PACKAGE.parent / "dataset" / "sample"
+SAMPLE = Path(prodspec.dataset.__file__).resolve().parent / "sample"  # a checkout's; not in the wheel
 

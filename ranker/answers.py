@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dataset.labels import format_prediction, parse_label
-from features.build import FeatureTable
-from features.priors import Priors
+from prodspec.dataset.labels import format_prediction, parse_label
+from prodspec.features.build import FeatureTable
+from prodspec.features.priors import Priors
 
 SOURCES = ("photo", "prior", "none")
 

@@ -13,20 +13,21 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from dataset.errors import UserError
-from features.build import FeatureTable
-from features.columns import (
+from prodspec.dataset.errors import UserError
+from prodspec.features.build import FeatureTable
+from prodspec.features.columns import (
     FEATURE_VERSION,
     feature_names,
     for_other_attributes,
     without_gaps,
 )
-from features.priors import Priors
-from ranker.answers import Answer, answer_rows
-from ranker.blend import add_drawing_scores, drawing_features, score_candidates
-from ranker.confidence import calibrated, predict_confidence
-from ranker.lambdarank import SeedEnsemble
-from ranker.selection import top_candidates
+from prodspec.features.priors import Priors
+from prodspec.ranker.answers import Answer, answer_rows
+from prodspec.ranker.blend import add_drawing_scores, drawing_features, score_candidates
+from prodspec.ranker.calibration import calibrated
+from prodspec.ranker.confidence import predict_confidence
+from prodspec.ranker.lambdarank import SeedEnsemble
+from prodspec.ranker.selection import top_candidates
 
 MODEL_VERSION = 3  # 3: each ranker is a seed ensemble, one LightGBM file per seed
 

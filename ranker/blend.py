@@ -6,9 +6,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dataset.units import entity_names
-from features.columns import CATEGORICAL, for_other_attributes, without_gaps
-from ranker.lambdarank import RankerParams, SeedEnsemble, fit_ranker, fit_seeds, score
+from prodspec.dataset.units import entity_names
+from prodspec.features.columns import CATEGORICAL, for_other_attributes, without_gaps
+from prodspec.ranker.lambdarank import (
+    RankerParams,
+    SeedEnsemble,
+    fit_ranker,
+    fit_seeds,
+    score,
+)
 
 DIMENSIONS = {"height", "width", "depth"}
 # weight of the photos ranker's standardized score in a dimension row's blend (`score_candidates`): out of

@@ -17,7 +17,7 @@ import numpy as np
 import optuna
 import pandas as pd
 
-from dataset.units import entity_names
+from prodspec.dataset.units import entity_names
 
 
 def objective_value(correct: np.ndarray, answered: np.ndarray, truth_empty: np.ndarray, objective: str,

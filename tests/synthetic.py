@@ -6,10 +6,10 @@ from pathlib import Path
 import pandas as pd
 from PIL import Image
 
-from candidates.cache import OcrCache
-from candidates.ocr import OcrSettings
-from candidates.records import TextBox
-from dataset.images import file_digest
+from prodspec.candidates.cache import OcrCache
+from prodspec.candidates.ocr import OcrSettings
+from prodspec.candidates.records import TextBox
+from prodspec.dataset.images import file_digest
 
 
 def box(text, left, top, height, confidence=0.95):

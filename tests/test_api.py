@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import venv
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -14,13 +15,13 @@ import pytest
 from PIL import Image
 
 import prodspec
-from dataset.labels import parse_label
-from dataset.rows import read_rows
+from prodspec.dataset.labels import parse_label
+from prodspec.dataset.rows import read_rows
 from tests.conftest import ROOT, SAMPLE
 
 
 def _cli(*args, **options) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "prodspec.cli", *map(str, args)], check=False, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "prodspec", *map(str, args)], check=False, capture_output=True,
                           text=True, timeout=600, **options)
 
 
@@ -94,7 +95,7 @@ def test_details_say_where_each_answer_came_from_and_no_prior_answers_only_from_
 def test_every_verb_shows_its_defaults_and_an_example_and_the_version():
     done = _cli("--version")
     assert done.returncode == 0 and done.stdout.strip() == f"prodspec {prodspec.__version__}"
-    from prodspec.cli import build_parser, shown_default
+    from prodspec.cli.parser import build_parser, shown_default
 
     [verbs] = [a.choices for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
     overview = _cli("--help").stdout
@@ -120,28 +121,42 @@ def test_an_input_with_an_unknown_attribute_names_the_valid_ones(tmp_path):
 
 
 def test_the_wheel_installs_alone_and_answers_a_real_photo_as_the_cli_does(tmp_path, sample_run):
-    """`pip wheel .`, then the wheel and its dependencies into a new environment: no file of the checkout is
-    reachable there (it runs from another folder), the model comes from the package."""
+    """`pip wheel .`, then the wheel and its dependencies into a new environment beside the registry's `dataset`: no
+    file of the checkout is reachable there (it runs from another folder), the model comes from the package, and the
+    wheel writes one top-level package, `prodspec`, so that it collides with no other distribution's names."""
     wheel_dir, env = tmp_path / "wheel", tmp_path / "env"
     built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheel_dir), str(ROOT)],
                            check=False, capture_output=True, text=True, timeout=300)
     assert built.returncode == 0, built.stderr
     [wheel] = wheel_dir.glob("prodspec-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+    assert {name.split("/")[0] for name in names} == {"prodspec", f"prodspec-{prodspec.__version__}.dist-info"}
+    assert {"prodspec/models/meta.json", "prodspec/models/ranker.txt", "prodspec/dataset/allowed_units.json",
+            "prodspec/candidates/parse.py", "prodspec/serving/api.py"} <= set(names)
     venv.create(env, with_pip=True)
     python = env / "bin" / "python"
-    installed = subprocess.run([str(python), "-m", "pip", "install", "-q", str(wheel)], check=False, capture_output=True,
-                               text=True, timeout=900)
+    installed = subprocess.run([str(python), "-m", "pip", "install", "-q", str(wheel), "dataset"], check=False,
+                               capture_output=True, text=True, timeout=900)
     assert installed.returncode == 0, installed.stderr[-2000:]
-    script = ("import prodspec, sys; a = prodspec.load().predict(sys.argv[1], 'height', group_id='524117'); "
-              "print(prodspec.__file__); print(a.text); print(a.source)")
+    script = ("import dataset, prodspec, sys; a = prodspec.load().predict(sys.argv[1], 'height', group_id='524117'); "
+              "print(prodspec.__file__); print(a.text); print(a.source); print(dataset.__file__)")
     environment = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"PRODSPEC_CACHE_DIR": str(tmp_path / "c")}
     done = subprocess.run([str(python), "-c", script, str(SAMPLE / "images" / "21jlhugQNHL.jpg")], cwd=tmp_path, check=False,
                           capture_output=True, text=True, timeout=300, env=environment)
     assert done.returncode == 0, done.stderr[-2000:]
-    where, text, source = done.stdout.split("\n")[:3]
+    where, text, source, other = done.stdout.split("\n")[:4]
     assert Path(where).is_relative_to(env) and (text, source) == ("21.0 inch", "photo")
+    assert Path(other).is_relative_to(env) and "prodspec" not in Path(other).parts
     cli, _ = sample_run
     assert cli.loc[cli["index"] == "228335", "prediction"].item() == text
+    # the installed command answers the sample as the checkout does, byte for byte
+    answers = tmp_path / "answers.csv"
+    done = subprocess.run([str(env / "bin" / "prodspec"), "predict", "--input", str(SAMPLE / "sample.csv"), "--images",
+                           str(SAMPLE / "images"), "--output", str(answers), "--details", "--workers", "1"],
+                          cwd=tmp_path, check=False, capture_output=True, text=True, timeout=600, env=environment)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert pd.read_csv(answers, dtype=str, keep_default_na=False).equals(cli)
     # the plain install leaves the optional OCR engine's 5 GB out
     listed = subprocess.run([str(python), "-m", "pip", "list"], check=False, capture_output=True, text=True).stdout
     assert "torch " not in listed and "easyocr" not in listed

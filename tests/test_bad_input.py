@@ -13,15 +13,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dataset.check import check_files
-from dataset.images import UnreadableImage, decode_rgb, file_digest
+from prodspec.dataset.check import check_files
+from prodspec.dataset.images import UnreadableImage, decode_rgb, file_digest
 from prodspec.paths import SHIPPED_MODEL_DIR
 from tests.conftest import SAMPLE, write
 from tests.render import render_label
 
 
 def _cli(*args, timeout=300, **options) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "prodspec.cli", *map(str, args)], check=False, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "prodspec", *map(str, args)], check=False, capture_output=True,
                           text=True, timeout=timeout, **options)
 
 
@@ -78,9 +78,7 @@ def test_a_pipe_or_a_device_among_the_photos_is_one_more_unreadable_photo(tmp_pa
 
 
 def test_a_photo_over_the_byte_cap_is_not_read(tmp_path, monkeypatch):
-    import dataset.images
-
-    monkeypatch.setattr(dataset.images, "MAX_BYTES", 1000)
+    monkeypatch.setattr("prodspec.dataset.images.MAX_BYTES", 1000)
     big = tmp_path / "big.jpg"
     big.write_bytes(b"\xff" * 5000)
     with pytest.raises(UnreadableImage, match="over the cap of 1000"):
@@ -119,7 +117,7 @@ def test_a_killed_run_leaves_no_ocr_worker_behind(tmp_path):
         render_label(tmp_path / "images" / f"p{k}.jpg", [f"NET WT {100 + k}g", f"{k} x 230V"])
         lines.append(f"{k},http://x/p{k}.jpg,1,item_weight")
     write(tmp_path / "in.csv", "\n".join(lines) + "\n")
-    run = subprocess.Popen([sys.executable, "-m", "prodspec.cli", "ocr", "--input", str(tmp_path / "in.csv"),
+    run = subprocess.Popen([sys.executable, "-m", "prodspec", "ocr", "--input", str(tmp_path / "in.csv"),
                             "--images", str(tmp_path / "images"), "--cache-dir", str(tmp_path / "cache"),
                             "--workers", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:

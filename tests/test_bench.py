@@ -5,9 +5,9 @@ import json
 from PIL import Image
 
 from bench.fold_splits import fold_splits, render
-from candidates.cache import OcrCache
-from prodspec.bench import run_bench
-from prodspec.explain import explain
+from prodspec.candidates.cache import OcrCache
+from prodspec.evaluation.bench import run_bench
+from prodspec.serving.explain import explain
 from tests.synthetic import make_image_set
 
 

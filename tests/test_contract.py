@@ -8,13 +8,18 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dataset import rows as rows_module
-from dataset.check import check_prediction, check_predictions
-from dataset.errors import UserError
-from dataset.evaluate import reweighted, score_rows, score_table
-from dataset.labels import format_number, parse_label
-from dataset.rows import check_output, image_basename, read_rows, write_predictions
-from dataset.units import allowed_units, fix_unit_spelling
+from prodspec.dataset import rows as rows_module
+from prodspec.dataset.check import check_prediction, check_predictions
+from prodspec.dataset.errors import UserError
+from prodspec.dataset.evaluate import reweighted, score_rows, score_table
+from prodspec.dataset.labels import format_number, parse_label
+from prodspec.dataset.rows import (
+    check_output,
+    image_basename,
+    read_rows,
+    write_predictions,
+)
+from prodspec.dataset.units import allowed_units, fix_unit_spelling
 from tests.conftest import write
 
 
@@ -173,7 +178,7 @@ def test_score_table_per_attribute(test_csv):
 
 
 def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "prodspec.cli", *args], check=False, capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "prodspec", *args], check=False, capture_output=True, text=True)
 
 
 def test_cli_check_and_evaluate(tmp_path, test_csv):

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from dataset.download import download_images, fetch
-from dataset.errors import UserError
-from dataset.splits import image_folds, stratified_sample
+from prodspec.dataset.download import download_images, fetch
+from prodspec.dataset.errors import UserError
+from prodspec.dataset.splits import image_folds, stratified_sample
 
 
 @pytest.fixture

@@ -6,14 +6,14 @@ import json
 import pandas as pd
 from PIL import Image, ImageDraw, ImageFont
 
-from candidates.cache import OcrCache
-from candidates.image import image_candidates
-from candidates.ocr import OcrSettings
-from candidates.run_ocr import ocr_images
-from dataset.synthetic import make_drawings
-from prodspec.predict import predict
-from prodspec.train import train
-from ranker.artifacts import load_model
+from prodspec.candidates.cache import OcrCache
+from prodspec.candidates.image import image_candidates
+from prodspec.candidates.ocr import OcrSettings
+from prodspec.candidates.run_ocr import ocr_images
+from prodspec.dataset.synthetic import make_drawings
+from prodspec.ranker.artifacts import load_model
+from prodspec.serving.predict import predict
+from prodspec.training.train import train
 from tests.render import FONT
 from tests.synthetic import make_image_set
 

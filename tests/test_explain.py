@@ -3,7 +3,7 @@
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from prodspec.explain import CHOSEN, FONT, explain
+from prodspec.serving.explain import CHOSEN, FONT, explain
 
 
 def _photo(path, size, text, at, font_size):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dataset.images import UnreadableImage, decode_rgb, load_rgb
+from prodspec.dataset.images import UnreadableImage, decode_rgb, load_rgb
 
 
 def save(image: Image.Image, path, **options):
@@ -54,7 +54,7 @@ def test_exif_orientation_is_applied(tmp_path):
 
 
 def test_pixel_cap_refuses_decompression_bombs(tmp_path, monkeypatch):
-    from dataset import images
+    from prodspec.dataset import images
 
     path = save(Image.new("RGB", (300, 300)), tmp_path / "big.png")
     monkeypatch.setattr(images, "MAX_PIXELS", 10_000)

@@ -3,12 +3,12 @@
 import numpy as np
 from PIL import Image, ImageDraw
 
-from candidates.cache import OcrCache
-from candidates.lines import cache_key, find_segments, line_cues
-from candidates.ocr import OcrSettings
-from candidates.records import TextBox
-from candidates.run_ocr import ocr_images
-from dataset.images import file_digest, load_rgb
+from prodspec.candidates.cache import OcrCache
+from prodspec.candidates.lines import cache_key, find_segments, line_cues
+from prodspec.candidates.ocr import OcrSettings
+from prodspec.candidates.records import TextBox
+from prodspec.candidates.run_ocr import ocr_images
+from prodspec.dataset.images import file_digest, load_rgb
 
 
 def box(text, left, top, right, bottom):

@@ -8,12 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from candidates.cache import OcrCache
-from candidates.engines import make_engine
-from candidates.ocr import FAST, OcrSettings
-from candidates.parse import parse_boxes
-from candidates.run_ocr import ocr_images
-from candidates.runtimes import (
+from prodspec.candidates import runtimes
+from prodspec.candidates.cache import OcrCache
+from prodspec.candidates.engines import make_engine
+from prodspec.candidates.ocr import FAST, OcrSettings
+from prodspec.candidates.parse import parse_boxes
+from prodspec.candidates.run_ocr import ocr_images
+from prodspec.candidates.runtimes import (
     RECOGNISERS,
     BucketedCudaModel,
     OnnxRuntimeModel,
@@ -21,15 +22,15 @@ from candidates.runtimes import (
     model_paths,
     recogniser_characters,
 )
-from candidates.workers import (
+from prodspec.candidates.workers import (
     CUDA_WORKERS,
     cuda_workers,
     default_workers,
     gpu_free_mib,
     worker_failure,
 )
-from dataset.errors import UserError
-from dataset.images import file_digest, load_rgb
+from prodspec.dataset.errors import UserError
+from prodspec.dataset.images import file_digest, load_rgb
 from tests.render import render_label
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -91,8 +92,6 @@ def test_a_compiled_model_store_that_fails_compiles_afresh(tmp_path, monkeypatch
     # full disk) raises, and the worker must then compile without the store rather than stop
     import openvino
 
-    import candidates.runtimes
-
     real = openvino.Core.compile_model
     with_store = set()
 
@@ -109,7 +108,7 @@ def test_a_compiled_model_store_that_fails_compiles_afresh(tmp_path, monkeypatch
 
     monkeypatch.setattr(openvino.Core, "set_property", remember_store)
     monkeypatch.setattr(openvino.Core, "compile_model", refuse_with_store)
-    candidates.runtimes._warn_once.cache_clear()
+    runtimes._warn_once.cache_clear()
     path, batch = model_paths("ppocrv4")["Cls"], np.zeros((2, 3, 48, 192), np.float32)
     model = OpenVinoModel(path, 1, "f32", compiled_dir=tmp_path / "compiled")
     assert "compiling afresh" in caplog.text
@@ -124,10 +123,8 @@ def test_openvino_f32_reads_as_onnxruntime_does():
 
 
 def test_runtime_and_precision_are_part_of_the_cache_key(monkeypatch):
-    import candidates.ocr
-
     # as on a CPU that runs bf16 (where it cannot, bf16 runs as f32 under f32's key: the test below)
-    monkeypatch.setattr(candidates.ocr, "native_bf16", lambda: True)
+    monkeypatch.setattr("prodspec.candidates.ocr.native_bf16", lambda: True)
     keys = {OcrSettings(runtime=r, precision=p).fingerprint() for r, p in
             [("openvino", "bf16"), ("openvino", "f32"), ("onnxruntime", "f32")]}
     assert len(keys) == 3
@@ -138,12 +135,11 @@ def test_runtime_and_precision_are_part_of_the_cache_key(monkeypatch):
 
 
 def test_bf16_only_where_the_cpu_has_it(monkeypatch):
-    import candidates.ocr
 
-    monkeypatch.setattr(candidates.ocr, "native_bf16", lambda: False)
+    monkeypatch.setattr("prodspec.candidates.ocr.native_bf16", lambda: False)
     assert OcrSettings().as_run().precision == "f32"
     assert OcrSettings().fingerprint() == OcrSettings(precision="f32").fingerprint()
-    monkeypatch.setattr(candidates.ocr, "native_bf16", lambda: True)
+    monkeypatch.setattr("prodspec.candidates.ocr.native_bf16", lambda: True)
     assert OcrSettings().as_run().precision == "bf16"
 
 
@@ -261,9 +257,8 @@ def test_cuda_shape_buckets_give_the_outputs_of_the_unpadded_input():
 
 def test_cuda_asked_for_but_not_there_says_so(caplog):
     # onnxruntime-gpu falls back to the CPU in silence when CUDA's libraries are missing; here there is no CUDA
-    import candidates.runtimes
 
-    candidates.runtimes._warn_once.cache_clear()  # said once a process: an earlier test may have said it
+    runtimes._warn_once.cache_clear()  # said once a process: an earlier test may have said it
     OnnxRuntimeModel(model_paths("ppocrv4")["Cls"], 1, cuda=True)
     assert "CUDA was asked for but ONNX Runtime runs" in caplog.text
 
@@ -294,7 +289,7 @@ def test_gpu_out_of_memory_says_what_to_do_in_one_line():
 
 
 def test_a_single_worker_out_of_memory_ends_in_one_line_and_keeps_what_it_read(tmp_path, monkeypatch):
-    from candidates import run_ocr
+    from prodspec.candidates import run_ocr
 
     images = [render_label(tmp_path / f"m{i}.jpg", [f"{200 + i} g"], size=(320, 100)) for i in range(2)]
     corrupt = tmp_path / "corrupt.jpg"

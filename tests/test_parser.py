@@ -2,9 +2,14 @@
 
 import pytest
 
-from candidates.parse import parse_boxes, parse_number, parse_text, printed_numbers
-from candidates.recall import miss_cause
-from candidates.records import TextBox
+from prodspec.candidates.parse import (
+    parse_boxes,
+    parse_number,
+    parse_text,
+    printed_numbers,
+)
+from prodspec.candidates.recall import miss_cause
+from prodspec.candidates.records import TextBox
 
 
 def found(text):
@@ -155,7 +160,7 @@ def test_number_and_unit_in_neighbouring_boxes():
 
 
 def test_neighbouring_boxes_are_the_next_on_the_line_or_the_line_below():
-    from candidates.parse import _neighbours
+    from prodspec.candidates.parse import _neighbours
 
     boxes = [box("Net Wt", 10, 10, 100, 30), box("250", 10, 60, 60, 30), box("grams", 80, 60, 100, 30),
              box("far", 400, 60, 60, 30), box("tall", 600, 0, 30, 200), box("", 600, 205, 30, 40)]
@@ -168,7 +173,7 @@ def test_neighbouring_boxes_are_the_next_on_the_line_or_the_line_below():
 
 def test_same_quantity_in_two_units_is_linked():
     candidates = parse_text("Net Wt 500g / 17.6 oz")
-    from candidates.parse import link_equivalents
+    from prodspec.candidates.parse import link_equivalents
 
     link_equivalents(candidates)
     linked = {(c.value, c.unit) for c in candidates if "has_equivalent" in c.flags}

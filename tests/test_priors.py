@@ -5,10 +5,10 @@ import math
 import pandas as pd
 import pytest
 
-from candidates.parse import printed_numbers
-from candidates.records import TextBox
-from features.priors import Priors, build_priors
-from ranker.answers import fallback_answer
+from prodspec.candidates.parse import printed_numbers
+from prodspec.candidates.records import TextBox
+from prodspec.features.priors import Priors, build_priors
+from prodspec.ranker.answers import fallback_answer
 
 
 def test_priors_from_a_small_train_csv(tmp_path):

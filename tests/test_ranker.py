@@ -12,24 +12,24 @@ import pandas as pd
 import pytest
 from optuna.distributions import FloatDistribution, IntDistribution
 
-from candidates.cache import OcrCache
-from candidates.run_ocr import NAMED_PROBLEMS
-from dataset.check import check_predictions
-from dataset.errors import UserError
-from dataset.evaluate import score_rows
-from dataset.rows import read_rows
-from dataset.splits import image_folds
-from dataset.units import entity_names
-from features.columns import PLACE_AND_ORDER, for_other_attributes
-from features.context import learn_vocabulary
-from prodspec.crossval import rows_with_a_right_candidate
+from prodspec.candidates.cache import OcrCache
+from prodspec.candidates.run_ocr import NAMED_PROBLEMS
+from prodspec.dataset.check import check_predictions
+from prodspec.dataset.errors import UserError
+from prodspec.dataset.evaluate import score_rows
+from prodspec.dataset.rows import read_rows
+from prodspec.dataset.splits import image_folds
+from prodspec.dataset.units import entity_names
+from prodspec.features.columns import PLACE_AND_ORDER, for_other_attributes
+from prodspec.features.context import learn_vocabulary
 from prodspec.paths import SHIPPED_MODEL_DIR
-from prodspec.predict import predict
-from prodspec.study import pick_on_other_splits, tune_ranker
-from prodspec.train import train
-from ranker.artifacts import load_model, save_model
-from ranker.blend import dimension_rows, score_candidates
-from ranker.lambdarank import ENSEMBLE_SIZE, RankerParams, SeedEnsemble, score
+from prodspec.ranker.artifacts import load_model, save_model
+from prodspec.ranker.blend import dimension_rows, score_candidates
+from prodspec.ranker.lambdarank import ENSEMBLE_SIZE, RankerParams, SeedEnsemble, score
+from prodspec.serving.predict import predict
+from prodspec.training.crossval import rows_with_a_right_candidate
+from prodspec.training.study import pick_on_other_splits, tune_ranker
+from prodspec.training.train import train
 from tests.synthetic import make_image_set
 
 
@@ -228,7 +228,7 @@ def test_model_with_an_unknown_feature_or_wrong_version_is_refused(trained, tmp_
 
 
 def test_precision_objective_answers_only_confident_rows(trained):
-    from ranker.thresholds import tune_thresholds
+    from prodspec.ranker.thresholds import tune_thresholds
 
     rng = np.random.default_rng(0)
     confidence = rng.uniform(size=400)
@@ -244,7 +244,7 @@ def test_precision_objective_answers_only_confident_rows(trained):
 
 
 def test_stored_threshold_study_never_serves_other_confidences(tmp_path):
-    from ranker.thresholds import tune_thresholds
+    from prodspec.ranker.thresholds import tune_thresholds
 
     rng = np.random.default_rng(1)
     confidence = rng.uniform(size=200)
@@ -261,7 +261,7 @@ def test_stored_threshold_study_never_serves_other_confidences(tmp_path):
 
 
 def test_held_out_precision_cuts_each_fold_at_a_threshold_found_without_it():
-    from ranker.thresholds import global_floor, held_out_precision
+    from prodspec.ranker.thresholds import global_floor, held_out_precision
 
     # fold 0: confident rows are right; fold 1: its confident rows are wrong. On all rows the floor climbs
     # above fold 1's confident rows and meets 0.9 by construction; held out, fold 1 is cut at fold 0's
@@ -287,7 +287,7 @@ def test_vocabulary_does_not_depend_on_the_order_contexts_come_in():
 
 
 def test_each_fold_learns_its_vocabulary_from_its_training_rows_alone():
-    from features.fold_words import FoldWords
+    from prodspec.features.fold_words import FoldWords
 
     # 20 rows of two candidates each, right then wrong; "secret" stands beside the right candidate of rows 0-9
     # only, "often" beside every candidate: learned from all rows "secret" separates them, learned without rows
@@ -319,7 +319,7 @@ def test_fold_words_learned_from_every_row_are_the_shipped_vocabulary(trained):
 
 
 def test_precision_floor_is_never_a_cut_inside_a_run_of_equal_confidences():
-    from ranker.thresholds import global_floor
+    from prodspec.ranker.thresholds import global_floor
 
     # at 0.9 the first row alone is right (precision 1.0), but a cut at 0.9 answers all three rows at 0.9,
     # of which two are wrong: the lowest cut that keeps precision >= 0.9 is above them
@@ -360,7 +360,7 @@ def test_parameters_are_picked_on_other_fold_splits(trained, monkeypatch):
     params, tuning = pick_on_other_splits(*args, incumbent=incumbent)
     assert params == RankerParams(**sound) and len(tuning["finalists"]) == 3
     assert tuning["finalists"][2]["current"] and math.isnan(tuning["finalists"][2]["tuned_top1"])
-    monkeypatch.setattr("prodspec.study.INCUMBENT_MARGIN", float("inf"))
+    monkeypatch.setattr("prodspec.training.study.INCUMBENT_MARGIN", float("inf"))
     params, tuning = pick_on_other_splits(*args, incumbent=incumbent)
     assert params == RankerParams(**incumbent) and tuning["finalists"][2]["shipped"]
 
@@ -384,7 +384,7 @@ def test_a_resumed_study_scores_a_new_warm_start(trained, tmp_path):
 
 
 def test_dimension_blend_standardizes_within_each_row():
-    from ranker.blend import standardized_within_rows
+    from prodspec.ranker.blend import standardized_within_rows
 
     # a row of one candidate (no spread) and rows on very different scales both come out comparable
     rows = pd.Series([0, 1, 1, 1, 2, 2])
@@ -394,7 +394,7 @@ def test_dimension_blend_standardizes_within_each_row():
 
 
 def test_dimension_top1_counts_only_dimension_rows_with_a_right_candidate():
-    from prodspec.crossval import dimension_top1
+    from prodspec.training.crossval import dimension_top1
 
     rows = pd.DataFrame({"entity_name": ["height", "item_weight", "width", "depth"]})
     tops = pd.DataFrame({"label": [1, 0, 1, 0]})
@@ -404,7 +404,7 @@ def test_dimension_top1_counts_only_dimension_rows_with_a_right_candidate():
 
 
 def test_split_means_skip_splits_without_a_measure():
-    from prodspec.crossval import split_means
+    from prodspec.training.crossval import split_means
 
     splits = [{"top1": 0.5, "dimension_top1": None}, {"top1": 0.7, "dimension_top1": 0.4}]
     assert split_means(splits) == {"top1": 0.6, "dimension_top1": 0.4}
@@ -412,7 +412,7 @@ def test_split_means_skip_splits_without_a_measure():
 
 
 def test_the_answer_is_the_value_with_the_most_score_not_the_single_best_box():
-    from ranker.selection import top_candidates
+    from prodspec.ranker.selection import top_candidates
 
     # row 0: 12 g read twice (scores 1, 1) outweighs 30 g read once (1.5); row 1: 30 g at 2.0 outweighs both;
     # row 2: a candidate of a unit the attribute does not allow is never the answer
@@ -454,12 +454,13 @@ def test_rows_but_dimensions_are_scored_by_a_ranker_without_the_place_cues(train
 
 
 def test_calibration_maps_confidence_to_the_share_exactly_right():
-    from prodspec.calibration import (
+    from prodspec.ranker.calibration import (
+        calibrated,
         cross_fitted,
         expected_calibration_error,
+        fit_calibration,
         reliability,
     )
-    from ranker.confidence import calibrated, fit_calibration
 
     # the confidence model is over-sure: rows it gives 0.9 are right half the time, rows it gives 0.3 never
     rng = np.random.default_rng(0)

@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from prodspec.distributed import photo_blocks, predict_on_ray
-from prodspec.predict import predict
+from prodspec.serving.distributed import photo_blocks, predict_on_ray
+from prodspec.serving.predict import predict
 from tests.conftest import ROOT, write
 from tests.render import render_label
 
@@ -33,7 +33,7 @@ def _rendered(tmp_path: Path, n: int = 40) -> Path:
 
 
 def _cli(*args) -> list[str]:
-    return [sys.executable, "-m", "prodspec.cli", *map(str, args)]
+    return [sys.executable, "-m", "prodspec", *map(str, args)]
 
 
 def test_blocks_keep_a_photos_rows_together():

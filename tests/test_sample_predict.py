@@ -6,16 +6,16 @@ import sys
 
 import pandas as pd
 
-from dataset.check import check_predictions
-from dataset.evaluate import score_rows
-from dataset.rows import read_rows
+from prodspec.dataset.check import check_predictions
+from prodspec.dataset.evaluate import score_rows
+from prodspec.dataset.rows import read_rows
 from tests.conftest import SAMPLE
 
 
 def test_shipped_model_answers_the_bundled_sample(tmp_path):
     output = tmp_path / "predictions.csv"
     done = subprocess.run(
-        [sys.executable, "-m", "prodspec.cli", "predict", "--input", str(SAMPLE / "sample.csv"),
+        [sys.executable, "-m", "prodspec", "predict", "--input", str(SAMPLE / "sample.csv"),
          "--images", str(SAMPLE / "images"), "--output", str(output), "--workers", "1"],
         check=False, capture_output=True, text=True, timeout=600,
     )
@@ -32,7 +32,7 @@ def test_shipped_model_answers_the_bundled_sample(tmp_path):
 
 def test_missing_images_folder_is_one_clear_line(tmp_path):
     done = subprocess.run(
-        [sys.executable, "-m", "prodspec.cli", "predict", "--input", str(SAMPLE / "sample.csv"),
+        [sys.executable, "-m", "prodspec", "predict", "--input", str(SAMPLE / "sample.csv"),
          "--images", str(tmp_path / "nope"), "--output", str(tmp_path / "p.csv")],
         check=False, capture_output=True, text=True,
     )
@@ -43,7 +43,7 @@ def test_fast_mode_reads_the_images_with_its_own_settings(tmp_path):
     """No snapshot ships for the fast settings, so a cold cache OCRs every sample image."""
     output = tmp_path / "fast.csv"
     done = subprocess.run(
-        [sys.executable, "-m", "prodspec.cli", "predict", "--fast", "--input", str(SAMPLE / "sample.csv"),
+        [sys.executable, "-m", "prodspec", "predict", "--fast", "--input", str(SAMPLE / "sample.csv"),
          "--images", str(SAMPLE / "images"), "--output", str(output), "--workers", "1"],
         check=False, capture_output=True, text=True, timeout=600,
     )

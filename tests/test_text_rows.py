@@ -9,21 +9,21 @@ import pandas as pd
 import pytest
 from optuna.distributions import IntDistribution
 
-from candidates.cache import OcrCache
-from candidates.image import text_candidates
-from candidates.ocr import OcrSettings
-from dataset.errors import UserError
-from dataset.evaluate import score_rows
-from dataset.rows import TextCorpus, read_text_corpus
-from features.columns import NEEDS_BOXES
-from features.priors import Priors, build_priors
-from features.text_rows import text_table
-from prodspec.crossval import rows_with_a_right_candidate
-from prodspec.predict import predict
-from prodspec.study import pick_on_other_splits
-from prodspec.train import train
-from prodspec.training_data import text_rows_of, training_data
-from ranker.artifacts import load_model
+from prodspec.candidates.cache import OcrCache
+from prodspec.candidates.image import text_candidates
+from prodspec.candidates.ocr import OcrSettings
+from prodspec.dataset.errors import UserError
+from prodspec.dataset.evaluate import score_rows
+from prodspec.dataset.rows import TextCorpus, read_text_corpus
+from prodspec.features.columns import NEEDS_BOXES
+from prodspec.features.priors import Priors, build_priors
+from prodspec.features.text_rows import text_table
+from prodspec.ranker.artifacts import load_model
+from prodspec.serving.predict import predict
+from prodspec.training.crossval import rows_with_a_right_candidate
+from prodspec.training.data import text_rows_of, training_data
+from prodspec.training.study import pick_on_other_splits
+from prodspec.training.train import train
 from tests.synthetic import make_dimension_set, make_image_set
 
 CORPUS_COLUMNS = ["image_link", "group_id", "entity_name", "entity_value", "ocr_text"]

@@ -7,17 +7,17 @@ import logging
 import sys
 from pathlib import Path
 
-from dataset.errors import UserError
+from prodspec.dataset.errors import UserError
 
 log = logging.getLogger("prodspec")
 
 
 def predict(args) -> None:
-    from candidates.ocr import FAST
-    from prodspec.predict import predict
+    from prodspec.candidates.ocr import FAST
+    from prodspec.serving.predict import predict
 
     if args.ray:
-        from prodspec.distributed import predict_on_ray
+        from prodspec.serving.distributed import predict_on_ray
 
         if args.fast or args.workers:
             raise UserError("--fast and --workers are not for --ray: its actors read with the model's settings, "
@@ -46,7 +46,7 @@ def predict(args) -> None:
 
 def chosen_text_corpus(args) -> list[Path] | None:
     """The corpora the user named, else the shared ones where they exist; `--no-text-corpus` trains on photos only."""
-    from dataset.rows import TextCorpus
+    from prodspec.dataset.rows import TextCorpus
     from prodspec.paths import DEFAULT_TEXT_CORPORA
 
     if args.no_text_corpus:
@@ -58,8 +58,8 @@ def chosen_text_corpus(args) -> list[Path] | None:
 
 
 def train(args) -> None:
-    from prodspec.report import print_training_report
-    from prodspec.train import train
+    from prodspec.training.summary import print_training_report
+    from prodspec.training.train import train
 
     report = train(args.labels, args.images, args.model_dir, args.objective, args.min_precision, args.trials,
                    args.budget, args.train_csv, cache_dir=args.cache_dir, workers=args.workers,
@@ -69,12 +69,12 @@ def train(args) -> None:
 
 
 def ocr(args) -> None:
-    from candidates.cache import OcrCache
-    from candidates.lines import cache_key
-    from candidates.ocr import OcrSettings
-    from candidates.run_ocr import read_folder
-    from dataset.photos import PhotoFolder
-    from dataset.rows import check_output, read_rows
+    from prodspec.candidates.cache import OcrCache
+    from prodspec.candidates.lines import cache_key
+    from prodspec.candidates.ocr import OcrSettings
+    from prodspec.candidates.run_ocr import read_folder
+    from prodspec.dataset.photos import PhotoFolder
+    from prodspec.dataset.rows import check_output, read_rows
 
     if args.export:
         check_output(args.export, "Parquet file")
@@ -92,7 +92,7 @@ def ocr(args) -> None:
 
 
 def check(args) -> None:
-    from dataset.check import check_files
+    from prodspec.dataset.check import check_files
 
     report = check_files(args.input, args.predictions)
     for line in report.errors:
@@ -107,8 +107,8 @@ def check(args) -> None:
 
 
 def evaluate(args) -> None:
-    from dataset.evaluate import format_score_table, score_table
-    from dataset.rows import read_predictions, read_rows
+    from prodspec.dataset.evaluate import format_score_table, score_table
+    from prodspec.dataset.rows import read_predictions, read_rows
 
     labels, predictions = read_rows(args.labels, labelled=True), read_predictions(args.predictions)
     labelled, predicted = set(labels["index"]), set(predictions["index"])
@@ -126,7 +126,7 @@ def evaluate(args) -> None:
 
 
 def bench(args) -> None:
-    from prodspec.bench import run_bench
+    from prodspec.evaluation.bench import run_bench
 
     out = run_bench(args.labels, args.images, args.out, limit=args.limit, trials=args.trials, seed=args.seed,
                     cache_dir=args.cache_dir, workers=args.workers, engines=args.engines,
@@ -135,23 +135,23 @@ def bench(args) -> None:
 
 
 def explain(args) -> None:
-    from prodspec.explain import explain
+    from prodspec.serving.explain import explain
 
     print(explain(args.image, args.entity, args.group, args.output, args.model, args.cache_dir))
     print(args.output)
 
 
 def download(args) -> None:
-    from dataset.download import download_images
-    from dataset.rows import read_rows
+    from prodspec.dataset.download import download_images
+    from prodspec.dataset.rows import read_rows
 
     rows = read_rows(args.input)
     print(json.dumps(download_images(list(rows["image_link"]), args.images, workers=args.workers)))
 
 
 def sample(args) -> None:
-    from dataset.rows import check_output, read_rows, write_atomically
-    from dataset.splits import stratified_sample
+    from prodspec.dataset.rows import check_output, read_rows, write_atomically
+    from prodspec.dataset.splits import stratified_sample
 
     check_output(args.output, input_csv=args.input)
     rows = read_rows(args.input)

@@ -7,13 +7,13 @@ import statistics
 import numpy as np
 import pandas as pd
 
-from dataset.evaluate import reweighted, score_rows, score_table
-from dataset.splits import image_folds
-from features.build import FeatureTable
-from features.fold_words import FoldWords
-from features.priors import Priors
-from ranker.answers import answers_for
-from ranker.blend import (
+from prodspec.dataset.evaluate import reweighted, score_rows, score_table
+from prodspec.dataset.splits import image_folds
+from prodspec.features.build import FeatureTable
+from prodspec.features.fold_words import FoldWords
+from prodspec.features.priors import Priors
+from prodspec.ranker.answers import answers_for
+from prodspec.ranker.blend import (
     DIMENSIONS,
     add_drawing_scores,
     dimension_rows,
@@ -24,9 +24,9 @@ from ranker.blend import (
     ranker_features,
     score_candidates,
 )
-from ranker.confidence import out_of_fold_confidence
-from ranker.lambdarank import ENSEMBLE_SIZE, RankerParams
-from ranker.selection import top_candidates
+from prodspec.ranker.confidence import out_of_fold_confidence
+from prodspec.ranker.lambdarank import ENSEMBLE_SIZE, RankerParams
+from prodspec.ranker.selection import top_candidates
 
 FRESH_SEEDS = range(1, 6)  # the bench's fresh fold splits: its figures with parameters not tuned on them
 

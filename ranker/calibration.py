@@ -1,8 +1,9 @@
-"""How far an answer's `confidence` can be taken at its word: predicted against observed, out of fold.
+"""Calibration: the map from the confidence model's output to the chance that an answer is exactly right, and how far
+that chance can be taken at its word (predicted against observed, out of fold).
 
-The shipped confidence is the confidence model's output mapped by an isotonic fit (`ranker.confidence`) to the
-chance that the answer string is exactly the label. Judged on the rows it was fitted on it would look perfect, so
-each fold's rows are mapped by a fit on the other folds' rows, and the curve is drawn from those.
+The shipped confidence is the confidence model's output (`prodspec.ranker.confidence`) mapped by an isotonic fit to
+the chance that the answer string is exactly the label. Judged on the rows it was fitted on it would look perfect, so
+each fold's rows are mapped by a fit on the other folds' rows, and the reliability curve is drawn from those.
 """
 
 from __future__ import annotations
@@ -12,7 +13,31 @@ import math
 import numpy as np
 import pandas as pd
 
-from ranker.confidence import calibrated, fit_calibration
+
+def fit_calibration(confidence: np.ndarray, exact: np.ndarray) -> list[list[float]] | None:
+    """The map from the confidence model's output to the chance that the answer string is exactly the label,
+    learned by isotonic regression on out-of-fold pairs; stored in the model's meta.json as [x, y] knots.
+
+    The confidence model learns whether the chosen value and unit are right; the string can still differ in its
+    written form (`500` for `500.0`), and a model fitted to its own rows is over-sure on new ones. None when
+    there is nothing to learn from.
+    """
+    from sklearn.isotonic import IsotonicRegression
+
+    known = ~np.isnan(confidence)
+    if known.sum() < 2 or len(np.unique(exact[known])) < 2:
+        return None
+    fitted = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(confidence[known], exact[known])
+    return [[round(float(x), 6), round(float(y), 6)] for x, y in zip(fitted.X_thresholds_, fitted.y_thresholds_)]
+
+
+def calibrated(confidence: np.ndarray, knots: list[list[float]] | None) -> np.ndarray:
+    """Confidences mapped by `fit_calibration`'s knots; as they are where the model has none."""
+    if not knots:
+        return confidence
+    x, y = np.asarray(knots, dtype=float).T
+    return np.interp(confidence, x, y)
+
 
 BINS = np.linspace(0.0, 1.0, 11)
 # a bin is called off where what was observed lies further from what was predicted than this many standard errors

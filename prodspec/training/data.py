@@ -10,18 +10,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from candidates.cache import OcrCache
-from candidates.image import image_candidates, text_candidates
-from candidates.ocr import OcrSettings
-from candidates.records import ImageCandidates, ImageReading
-from candidates.run_ocr import read_folder
-from dataset.errors import UserError
-from dataset.rows import TextCorpus, read_rows
-from features.build import FeatureTable, build_table
-from features.columns import feature_names
-from features.fold_words import FoldWords
-from features.priors import Priors, build_priors
-from features.text_rows import text_table
+from prodspec.candidates.cache import OcrCache
+from prodspec.candidates.image import image_candidates, text_candidates
+from prodspec.candidates.ocr import OcrSettings
+from prodspec.candidates.records import ImageCandidates, ImageReading
+from prodspec.candidates.run_ocr import read_folder
+from prodspec.dataset.errors import UserError
+from prodspec.dataset.rows import TextCorpus, read_rows
+from prodspec.features.build import FeatureTable, build_table
+from prodspec.features.columns import feature_names
+from prodspec.features.fold_words import FoldWords
+from prodspec.features.priors import Priors, build_priors
+from prodspec.features.text_rows import text_table
 from prodspec.paths import DEFAULT_TRAIN_CSV
 from prodspec.progress import Stages
 

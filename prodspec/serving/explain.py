@@ -9,16 +9,16 @@ import matplotlib
 import pandas as pd
 from PIL import Image, ImageDraw, ImageFont
 
-from candidates.cache import OcrCache
-from candidates.image import image_candidates
-from candidates.run_ocr import read_folder
-from dataset.errors import UserError
-from dataset.images import UnreadableImage, decode_rgb
-from dataset.rows import check_output
-from dataset.units import allowed_units, entity_names
-from features.columns import KINDS
-from prodspec.predict import load_ranker, ocr_settings, rank_candidates
-from ranker.selection import value_mass
+from prodspec.candidates.cache import OcrCache
+from prodspec.candidates.image import image_candidates
+from prodspec.candidates.run_ocr import read_folder
+from prodspec.dataset.errors import UserError
+from prodspec.dataset.images import UnreadableImage, decode_rgb
+from prodspec.dataset.rows import check_output
+from prodspec.dataset.units import allowed_units, entity_names
+from prodspec.features.columns import KINDS
+from prodspec.ranker.selection import value_mass
+from prodspec.serving.predict import load_ranker, ocr_settings, rank_candidates
 
 MIN_SIDE = 1000  # a small photo is drawn enlarged to this shortest side, so its labels stay legible
 FONT = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"

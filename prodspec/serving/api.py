@@ -8,15 +8,15 @@ from pathlib import Path
 import pandas as pd
 from PIL import Image
 
-from candidates.cache import OcrCache
-from candidates.records import ImageReading
-from candidates.run_ocr import read_array, read_folder
-from dataset.errors import UserError
-from dataset.images import pil_to_rgb
-from dataset.units import allowed_units, entity_names
+from prodspec.candidates.cache import OcrCache
+from prodspec.candidates.records import ImageReading
+from prodspec.candidates.run_ocr import read_array, read_folder
+from prodspec.dataset.errors import UserError
+from prodspec.dataset.images import pil_to_rgb
+from prodspec.dataset.units import allowed_units, entity_names
 from prodspec.paths import SHIPPED_MODEL_DIR
-from prodspec.predict import load_ranker, ocr_settings, predict, rank_rows
-from ranker.answers import Answer
+from prodspec.ranker.answers import Answer
+from prodspec.serving.predict import load_ranker, ocr_settings, predict, rank_rows
 
 UNKNOWN_GROUP = ""  # a row with no group_id: no group priors apply
 
@@ -52,10 +52,10 @@ class Model:
     def predict_csv(self, input_csv: str | os.PathLike, images: str | os.PathLike, output: str | os.PathLike,
                     ray: bool = False, **options) -> dict:
         """What `prodspec predict` does: every row of `input_csv` answered into `output` (CSV, or JSON Lines for a
-        `.jsonl` name); `options` as `prodspec.predict.predict` takes them (`details`, `prior`, `workers`, ...), or
-        with `ray=True` as `prodspec.distributed.predict_on_ray` does (`address`, `actors`, ...). Returns the counts."""
+        `.jsonl` name); `options` as `prodspec.serving.predict.predict` takes them (`details`, `prior`, `workers`, ...), or
+        with `ray=True` as `prodspec.serving.distributed.predict_on_ray` does (`address`, `actors`, ...). Returns the counts."""
         if ray:
-            from prodspec.distributed import predict_on_ray
+            from prodspec.serving.distributed import predict_on_ray
 
             return predict_on_ray(Path(input_csv), str(images), Path(output), self.model_dir,
                                   cache_dir=self.cache_dir, **options)

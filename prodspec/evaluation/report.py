@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import statistics
 
-from prodspec.report import score_lines
-from prodspec.study import INCUMBENT_MARGIN
-from ranker.lambdarank import ENSEMBLE_SIZE
+from prodspec.ranker.lambdarank import ENSEMBLE_SIZE
+from prodspec.training.study import INCUMBENT_MARGIN
+from prodspec.training.summary import score_lines
 
 
 def _model_seeds_text(fresh: list[dict], by_seed: list[dict]) -> str:

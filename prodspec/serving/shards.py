@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ranker.answers import Answer
+from prodspec.ranker.answers import Answer
 
 log = logging.getLogger(__name__)
 SHARD_COLUMNS = ["row_pos", "prediction", "value", "unit", "confidence", "source", "evidence"]

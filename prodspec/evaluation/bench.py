@@ -14,36 +14,37 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from candidates.cache import OcrCache
-from candidates.image import image_candidates
-from candidates.ocr import OcrSettings, cuda_available
-from candidates.recall import recall_table
-from dataset.errors import UserError
-from dataset.images import file_digest
-from dataset.photos import PhotoFolder
-from dataset.rows import check_output, read_rows, write_atomically
-from dataset.splits import image_folds
-from features.build import build_table
-from prodspec import calibration, figures
-from prodspec.bench_report import render_report
-from prodspec.crossval import (
+from prodspec.candidates.cache import OcrCache
+from prodspec.candidates.image import image_candidates
+from prodspec.candidates.ocr import OcrSettings, cuda_available
+from prodspec.candidates.recall import recall_table
+from prodspec.dataset.errors import UserError
+from prodspec.dataset.images import file_digest
+from prodspec.dataset.photos import PhotoFolder
+from prodspec.dataset.rows import check_output, read_rows, write_atomically
+from prodspec.dataset.splits import image_folds
+from prodspec.evaluation import figures
+from prodspec.evaluation.misses import miss_counts, miss_reasons
+from prodspec.evaluation.report import render_report
+from prodspec.features.build import build_table
+from prodspec.paths import DEV, MORE, SAMPLE, SHIPPED_MODEL_DIR
+from prodspec.ranker import calibration
+from prodspec.ranker.artifacts import load_model
+from prodspec.ranker.blend import score_candidates
+from prodspec.ranker.lambdarank import RankerParams
+from prodspec.ranker.thresholds import (
+    held_out_precision,
+    precision_recall_curve,
+    tune_thresholds,
+)
+from prodspec.training.crossval import (
     FRESH_SEEDS,
     catalogue_confidence,
     scores_on_fresh_splits,
     split_means,
 )
-from prodspec.losses import loss_counts, loss_reasons
-from prodspec.paths import DEV, MORE, SAMPLE, SHIPPED_MODEL_DIR
-from prodspec.train import train
-from prodspec.training_data import corpora_of, labelled_rows, paths_of, read_sources
-from ranker.artifacts import load_model
-from ranker.blend import score_candidates
-from ranker.lambdarank import RankerParams
-from ranker.thresholds import (
-    held_out_precision,
-    precision_recall_curve,
-    tune_thresholds,
-)
+from prodspec.training.data import corpora_of, labelled_rows, paths_of, read_sources
+from prodspec.training.train import train
 
 # first LightGBM seeds of other seed ensembles than the shipped one (seeds 0-3), for the fresh-split spread
 OTHER_MODEL_SEEDS = (4, 8)
@@ -157,8 +158,8 @@ def run_bench(labels: Path | list[Path] | None = None, images: Path | list[Path]
     by_seed = [{"seed": model_seed, **split_means(fresh_by_seed[model_seed])} for model_seed in OTHER_MODEL_SEEDS]
     recall = recall_table(rows, [data.images[n].candidates if n in data.images else []
                                  for n in rows["image_name"]])
-    reasons = loss_reasons(table, data.images, oof["answers"])
-    losses = loss_counts(reasons)
+    reasons = miss_reasons(table, data.images, oof["answers"])
+    losses = miss_counts(reasons)
     # the catalogue figures are those of the model `--objective precision` trains: without the rel_* gaps; its
     # confidences out of fold on the training split, then on other fold splits for the held-out figures' spread
     def catalogue(seed: int) -> tuple[pd.DataFrame, np.ndarray]:

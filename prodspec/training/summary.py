@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataset.evaluate import reweighted
+from prodspec.dataset.evaluate import reweighted
 
 
 def score_lines(report: dict, systems=("ranker", "baseline", "oracle")) -> list[str]:

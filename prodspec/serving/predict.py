@@ -10,20 +10,20 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
-from candidates.cache import SHIPPED_DIR, OcrCache
-from candidates.image import image_candidates
-from candidates.ocr import OcrSettings
-from candidates.records import ImageCandidates, ImageReading
-from candidates.run_ocr import read_folder
-from dataset.check import check_predictions
-from dataset.errors import UserError
-from dataset.evaluate import score_rows
-from dataset.photos import PhotoFolder
-from dataset.rows import check_output, read_rows, write_answers
-from features.build import FeatureTable, build_table
+from prodspec.candidates.cache import SHIPPED_DIR, OcrCache
+from prodspec.candidates.image import image_candidates
+from prodspec.candidates.ocr import OcrSettings
+from prodspec.candidates.records import ImageCandidates, ImageReading
+from prodspec.candidates.run_ocr import read_folder
+from prodspec.dataset.check import check_predictions
+from prodspec.dataset.errors import UserError
+from prodspec.dataset.evaluate import score_rows
+from prodspec.dataset.photos import PhotoFolder
+from prodspec.dataset.rows import check_output, read_rows, write_answers
+from prodspec.features.build import FeatureTable, build_table
 from prodspec.paths import SHIPPED_MODEL_DIR
-from ranker.answers import Answer
-from ranker.artifacts import Ranked, RankerModel, load_model
+from prodspec.ranker.answers import Answer
+from prodspec.ranker.artifacts import Ranked, RankerModel, load_model
 
 log = logging.getLogger(__name__)
 # rows predicted at once: 30,500 rows in one pass peaked at 1.83 GB, in chunks of 5,000 at 0.52 GB (README)

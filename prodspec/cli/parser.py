@@ -1,4 +1,4 @@
-"""`prodspec`: the command line, a thin shell over functions the tests call directly (`prodspec.commands`)."""
+"""`prodspec`: the command line, a thin shell over functions the tests call directly (`prodspec.cli.commands`)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ import logging
 import sys
 from pathlib import Path
 
-from candidates.ocr import ENGINES, OcrSettings
-from candidates.runtimes import RECOGNISERS, RUNTIMES
-from dataset.errors import UserError
-from dataset.rows import TextCorpus
-from dataset.units import entity_names
-from prodspec import __version__, commands
+from prodspec import __version__
+from prodspec.candidates.ocr import ENGINES, OcrSettings
+from prodspec.candidates.runtimes import RECOGNISERS, RUNTIMES
+from prodspec.cli import commands
+from prodspec.dataset.errors import UserError
+from prodspec.dataset.rows import TextCorpus
+from prodspec.dataset.units import entity_names
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):
@@ -237,6 +238,3 @@ def main(argv: list[str] | None = None) -> None:
               "and please report it)", file=sys.stderr)
         sys.exit(1)
 
-
-if __name__ == "__main__":
-    main()

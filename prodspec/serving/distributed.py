@@ -2,8 +2,8 @@
 
 The rows go to Ray Data in blocks of whole photos (BLOCK_PHOTOS at a time). Each block is answered by an actor
 that loaded the model and built its OCR engine once (`BlockReader`): it reads the block's photos (through its
-node's OCR cache), then runs `prodspec.predict.rank_rows`, the very function the single-machine path runs, so
-the two cannot drift. The driver writes each finished block as a shard beside the output (`prodspec.shards`), so
+node's OCR cache), then runs `prodspec.serving.predict.rank_rows`, the very function the single-machine path runs, so
+the two cannot drift. The driver writes each finished block as a shard beside the output (`prodspec.serving.shards`), so
 a run killed midway and started again skips the finished blocks; at the end the shards are merged in input order
 and written as the single-machine path writes its answers, byte for byte.
 
@@ -26,11 +26,11 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from dataset.errors import UserError
-from dataset.photos import PhotoFolder
-from dataset.rows import check_output, read_rows, write_answers
-from prodspec.predict import answer_frame, load_ranker, ocr_settings, rank_rows
-from prodspec.shards import ShardStore, shard_frame
+from prodspec.dataset.errors import UserError
+from prodspec.dataset.photos import PhotoFolder
+from prodspec.dataset.rows import check_output, read_rows, write_answers
+from prodspec.serving.predict import answer_frame, load_ranker, ocr_settings, rank_rows
+from prodspec.serving.shards import ShardStore, shard_frame
 
 log = logging.getLogger(__name__)
 BLOCK_PHOTOS = 16  # photos per block: the unit of work, of retry and of resumption
@@ -60,7 +60,7 @@ class BlockReader:
     options: ClassVar[dict] = {}
 
     def __init__(self):
-        from candidates.cache import SHIPPED_DIR, OcrCache
+        from prodspec.candidates.cache import SHIPPED_DIR, OcrCache
 
         options = self.options
         self.model = load_ranker(Path(options["model_dir"]) if options["model_dir"] else None)
@@ -74,11 +74,11 @@ class BlockReader:
         return pd.concat([self._block(rows) for _, rows in batch.groupby("block", sort=False)], ignore_index=True)
 
     def _block(self, rows: pd.DataFrame) -> pd.DataFrame:
-        from candidates.records import ImageReading
-        from candidates.run_ocr import read_photos
+        from prodspec.candidates.records import ImageReading
+        from prodspec.candidates.run_ocr import read_photos
 
         problems = _Problems()
-        logging.getLogger("candidates.run_ocr").addHandler(problems)
+        logging.getLogger("prodspec.candidates.run_ocr").addHandler(problems)
         readings, fresh = {}, 0
         try:
             for name in dict.fromkeys(n for n in rows["image_name"] if n):
@@ -89,7 +89,7 @@ class BlockReader:
                     readings[name] = ImageReading([], missing=True)
                     problems.messages.append(f"image unreadable: {self.folder.where(name)} ({error})")
         finally:
-            logging.getLogger("candidates.run_ocr").removeHandler(problems)
+            logging.getLogger("prodspec.candidates.run_ocr").removeHandler(problems)
         _, ranked = rank_rows(rows[ROW_COLUMNS].reset_index(drop=True), readings, self.model, self.prior)
         lines = shard_frame(rows["row_pos"].to_numpy(), ranked.answers)
         lines["block"] = rows["block"].to_numpy()
@@ -119,7 +119,7 @@ def predict_on_ray(input_csv: Path, images: str | Path, output: Path, model_dir:
                    actor_cpus: int = 1, actor_gpus: float = 0, details: bool = False, prior: bool = True,
                    progress: bool = True, block_photos: int = BLOCK_PHOTOS, ray_options: dict | None = None,
                    shipped_cache: bool = True) -> dict:
-    """`prodspec.predict.predict` across a Ray cluster: at `address` (or `$RAY_ADDRESS`), else a local one started
+    """`prodspec.serving.predict.predict` across a Ray cluster: at `address` (or `$RAY_ADDRESS`), else a local one started
     here. `actors` OCR actors (default: as many as the cluster's CPUs hold) of `actor_cpus` CPUs and `actor_gpus`
     GPUs each. Returns the same counts as `predict`, and what the cluster cost."""
     started = time.perf_counter()
@@ -244,7 +244,7 @@ def _split_by_photo(rows, blocks, failed) -> list[int]:
 
 
 def _answer_unread(rows, blocks, block, store, model, prior, totals) -> None:
-    from candidates.records import ImageReading
+    from prodspec.candidates.records import ImageReading
 
     part = rows.iloc[np.flatnonzero(blocks == block)]
     names = [n for n in dict.fromkeys(part["image_name"]) if n]

@@ -1,18 +1,18 @@
-"""Where answers were lost: one reason per row, so the report shows what to fix next."""
+"""Why answers were missed: one reason per row (or "right"), so the report shows what to fix next."""
 
 from __future__ import annotations
 
 from collections import Counter
 
-from candidates.records import ImageCandidates
-from dataset.evaluate import numeric_match
-from features.build import FeatureTable
+from prodspec.candidates.records import ImageCandidates
+from prodspec.dataset.evaluate import numeric_match
+from prodspec.features.build import FeatureTable
 
 REASONS = ["right", "no text", "no candidate of an allowed unit", "label not among candidates",
            "right candidate ranked lower", "abstained", "wrong written form"]
 
 
-def loss_reasons(table: FeatureTable, images: dict[str, ImageCandidates], answers: list[str]) -> list[str]:
+def miss_reasons(table: FeatureTable, images: dict[str, ImageCandidates], answers: list[str]) -> list[str]:
     lines = table.lines
     has_allowed = set(lines.loc[lines["unit_allowed"] > 0, "row_pos"])
     has_right = set(lines.loc[lines["label"] > 0, "row_pos"])
@@ -36,6 +36,6 @@ def loss_reasons(table: FeatureTable, images: dict[str, ImageCandidates], answer
     return out
 
 
-def loss_counts(reasons: list[str]) -> dict[str, int]:
+def miss_counts(reasons: list[str]) -> dict[str, int]:
     counts = Counter(reasons)
     return {reason: counts.get(reason, 0) for reason in REASONS}

@@ -12,22 +12,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from candidates.cache import OcrCache
-from candidates.ocr import OcrSettings
-from dataset.errors import UserError
-from dataset.evaluate import score_table
-from dataset.rows import TextCorpus, check_output
-from dataset.splits import image_folds
-from dataset.units import entity_names
-from features.columns import CATEGORICAL
-from features.priors import Priors
-from prodspec.crossval import oof_scores, rows_with_a_right_candidate, top1_accuracy
+from prodspec.candidates.cache import OcrCache
+from prodspec.candidates.ocr import OcrSettings
+from prodspec.dataset.errors import UserError
+from prodspec.dataset.evaluate import score_table
+from prodspec.dataset.rows import TextCorpus, check_output
+from prodspec.dataset.splits import image_folds
+from prodspec.dataset.units import entity_names
+from prodspec.features.columns import CATEGORICAL
+from prodspec.features.priors import Priors
 from prodspec.progress import Stages
-from prodspec.study import tune_ranker
-from prodspec.training_data import TrainingData, training_data
-from ranker.answers import answer_text, answers_for
-from ranker.artifacts import save_model
-from ranker.blend import (
+from prodspec.ranker.answers import answer_text, answers_for
+from prodspec.ranker.artifacts import save_model
+from prodspec.ranker.blend import (
     DIMENSIONS,
     DRAWING_BLEND,
     fit_dimension_ranker,
@@ -36,10 +33,18 @@ from ranker.blend import (
     fit_other_ranker,
     ranker_features,
 )
-from ranker.confidence import fit_calibration, fit_confidence, out_of_fold_confidence
-from ranker.lambdarank import ENSEMBLE_SIZE, MAX_BIN, RankerParams
-from ranker.selection import VALUE_TEMPERATURE, rule_baseline, top_candidates
-from ranker.thresholds import tune_thresholds
+from prodspec.ranker.calibration import fit_calibration
+from prodspec.ranker.confidence import fit_confidence, out_of_fold_confidence
+from prodspec.ranker.lambdarank import ENSEMBLE_SIZE, MAX_BIN, RankerParams
+from prodspec.ranker.selection import VALUE_TEMPERATURE, rule_baseline, top_candidates
+from prodspec.ranker.thresholds import tune_thresholds
+from prodspec.training.crossval import (
+    oof_scores,
+    rows_with_a_right_candidate,
+    top1_accuracy,
+)
+from prodspec.training.data import TrainingData, training_data
+from prodspec.training.study import tune_ranker
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +59,7 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path, objective: str = 
     `synthetic`: a folder of synthetic drawings (`dataset.synthetic`) for the drawing ranker.
 
     `current_model_dir` (default `model_dir`): the model whose ranker parameters the study starts from and keeps
-    unless clearly beaten (`prodspec.study.pick_on_other_splits`). `priors_fallback`: a model folder whose
+    unless clearly beaten (`prodspec.training.study.pick_on_other_splits`). `priors_fallback`: a model folder whose
     priors serve where `train_csv` is absent.
     """
     started = time.perf_counter()

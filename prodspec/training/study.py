@@ -9,11 +9,11 @@ import optuna
 import pandas as pd
 from tqdm import tqdm
 
-from dataset.splits import image_folds
-from features.fold_words import FoldWords
-from prodspec.crossval import oof_scores, top1_accuracy
-from ranker.lambdarank import RankerParams
-from ranker.selection import top_candidates
+from prodspec.dataset.splits import image_folds
+from prodspec.features.fold_words import FoldWords
+from prodspec.ranker.lambdarank import RankerParams
+from prodspec.ranker.selection import top_candidates
+from prodspec.training.crossval import oof_scores, top1_accuracy
 
 FINALISTS = 5  # the study's best parameter sets re-scored on other splits
 SELECTION_SEEDS = (100, 101, 102)  # fold splits for that; distinct from the bench's fresh splits (1-5)

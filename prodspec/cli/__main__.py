@@ -1,0 +1,3 @@
+from prodspec.cli.parser import main
+
+main()

@@ -1,0 +1,1 @@
+"""Evaluation: `make bench`'s report, its figures, and why answers were missed."""

@@ -1,0 +1,1 @@
+"""Serving: answering rows with a trained model (the API, `predict`, `predict --ray`, `explain`)."""
