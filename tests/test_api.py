@@ -136,8 +136,9 @@ def test_the_wheel_installs_alone_and_answers_a_real_photo_as_the_cli_does(tmp_p
             "prodspec/candidates/parse.py", "prodspec/serving/api.py"} <= set(names)
     venv.create(env, with_pip=True)
     python = env / "bin" / "python"
-    installed = subprocess.run([str(python), "-m", "pip", "install", "-q", str(wheel), "dataset"], check=False,
-                               capture_output=True, text=True, timeout=900)
+    # the dependencies as CI tested them (the constraints file); the registry's `dataset` beside them
+    installed = subprocess.run([str(python), "-m", "pip", "install", "-q", "-c", str(ROOT / "constraints.txt"),
+                                str(wheel), "dataset"], check=False, capture_output=True, text=True, timeout=900)
     assert installed.returncode == 0, installed.stderr[-2000:]
     script = ("import dataset, prodspec, sys; a = prodspec.load().predict(sys.argv[1], 'height', group_id='524117'); "
               "print(prodspec.__file__); print(a.text); print(a.source); print(dataset.__file__)")
