@@ -1,5 +1,6 @@
 """`predict --ray` on a real local Ray cluster (2 CPUs): the same bytes as the single-machine path, resumed after a
-kill without reading a photo twice, and not undone by a bad photo or a dying actor."""
+kill without reading a photo twice, not undone by an unreadable photo or a dying actor, and ended, naming the photo,
+by any other fault."""
 
 import os
 import signal
@@ -12,8 +13,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from prodspec.dataset.errors import UserError
 from prodspec.serving.distributed import photo_blocks, predict_on_ray
 from prodspec.serving.predict import predict
+from tests import faults
 from tests.conftest import ROOT, write
 from tests.render import render_label
 
@@ -124,3 +127,29 @@ def test_a_dying_actor_is_replaced_and_its_block_read_again(tmp_path):
     assert "0 photo(s) missing or unreadable" in stdout
     predict(source, str(tmp_path / "images"), tmp_path / "plain.csv", cache_dir=tmp_path / "cache", progress=False)
     assert (tmp_path / "out.csv").read_bytes() == (tmp_path / "plain.csv").read_bytes()
+
+
+@pytest.mark.parametrize(("fault", "why"), [(faults.memory_error_on_one_photo, "out of memory"),
+                                            (faults.read_only_cache, "cannot write the OCR cache")])
+def test_a_fault_that_is_no_unreadable_photo_ends_the_run_naming_it_and_a_rerun_finishes(tmp_path, fault, why):
+    source = _rendered(tmp_path, 12)
+    render_label(tmp_path / "images" / faults.FAULTY_PHOTO, ["NET WT 999g"])
+    with open(source, "a") as rows:
+        rows.write(f"boom,https://x/{faults.FAULTY_PHOTO},1,item_weight\n")
+    output, cache = tmp_path / "out.csv", tmp_path / "cache"
+    # the fault is met by the cluster's own actors: injected into each worker process as it starts
+    faulty = TWO_CPUS | {"runtime_env": {"worker_process_setup_hook": fault, "env_vars": {"PYTHONPATH": str(ROOT)}}}
+    if fault is faults.read_only_cache:  # every photo but the faulty one read before, so the faulty one meets it
+        predict(source, str(tmp_path / "images"), tmp_path / "warm.csv", cache_dir=cache, progress=False)
+        render_label(tmp_path / "images" / faults.FAULTY_PHOTO, ["NET WT 998g"])
+    with pytest.raises(UserError) as failed:
+        predict_on_ray(source, str(tmp_path / "images"), output, cache_dir=cache, progress=False, block_photos=4,
+                       ray_options=faulty)
+    message = str(failed.value)
+    assert f"{faults.FAULTY_PHOTO} failed: {why}" in message and "\n" not in message and "run resumes" in message
+    assert not output.exists() and (tmp_path / ".out.csv.parts").is_dir()
+    finished = predict_on_ray(source, str(tmp_path / "images"), output, cache_dir=cache, progress=False,
+                              block_photos=4, ray_options=TWO_CPUS)
+    assert finished["resumed_blocks"] >= 1 and finished["missing_images"] == 0
+    predict(source, str(tmp_path / "images"), tmp_path / "plain.csv", cache_dir=cache, progress=False)
+    assert output.read_bytes() == (tmp_path / "plain.csv").read_bytes()

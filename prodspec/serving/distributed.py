@@ -7,9 +7,11 @@ the two cannot drift. The driver writes each finished block as a shard beside th
 a run killed midway and started again skips the finished blocks; at the end the shards are merged in input order
 and written as the single-machine path writes its answers, byte for byte.
 
-A photo that fails to read or to OCR is an unreadable photo; an actor that dies is restarted and its block retried
-(Ray); a block that keeps failing is retried one photo at a time, and a photo that still fails then is answered as
-an unreadable one.
+A photo that is missing or does not decode is an unreadable photo, answered as the single-machine path answers it.
+Anything else fails the run, as it fails the single-machine path: an error while a photo is read (a cache that
+cannot be written, memory run out, a bug) ends the run with one line naming the photo, and an actor that dies is
+restarted and its block retried (Ray), then its photos one at a time, and a photo whose actor dies even alone ends
+the run naming it. The finished blocks are kept either way, so the run started again resumes.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from tqdm import tqdm
 from prodspec.dataset.errors import UserError
 from prodspec.dataset.photos import PhotoFolder
 from prodspec.dataset.rows import check_output, read_rows, write_answers
+from prodspec.ranker.answers import NO_ANSWER
 from prodspec.serving.predict import answer_frame, load_ranker, ocr_settings, rank_rows
 from prodspec.serving.shards import ShardStore, shard_frame
 
@@ -74,7 +77,6 @@ class BlockReader:
         return pd.concat([self._block(rows) for _, rows in batch.groupby("block", sort=False)], ignore_index=True)
 
     def _block(self, rows: pd.DataFrame) -> pd.DataFrame:
-        from prodspec.candidates.records import ImageReading
         from prodspec.candidates.run_ocr import read_photos
 
         problems = _Problems()
@@ -82,12 +84,13 @@ class BlockReader:
         readings, fresh = {}, 0
         try:
             for name in dict.fromkeys(n for n in rows["image_name"] if n):
-                try:  # one photo at a time: one that fails is an unreadable photo, not a failed block
+                # one photo at a time, so that a failure names its photo; a missing or undecodable photo is no
+                # failure (`read_photos` answers it as unreadable)
+                try:
                     readings |= read_photos(self.folder, [name], self.settings, self.cache, workers=1, progress=False)
-                    fresh += not readings[name].cached and not readings[name].missing
-                except Exception as error:  # noqa: BLE001 - whatever the OCR raised on this photo
-                    readings[name] = ImageReading([], missing=True)
-                    problems.messages.append(f"image unreadable: {self.folder.where(name)} ({error})")
+                except Exception as error:  # noqa: BLE001 - the driver ends the run with it, naming the photo
+                    return _failed(rows, self.folder.where(name), error)
+                fresh += not readings[name].cached and not readings[name].missing
         finally:
             logging.getLogger("prodspec.candidates.run_ocr").removeHandler(problems)
         _, ranked = rank_rows(rows[ROW_COLUMNS].reset_index(drop=True), readings, self.model, self.prior)
@@ -95,7 +98,20 @@ class BlockReader:
         lines["block"] = rows["block"].to_numpy()
         missing = sum(1 for r in readings.values() if r.missing)
         lines["report"] = [f"{fresh}|{missing}|" + "\n".join(problems.messages)] + [""] * (len(lines) - 1)
+        lines["failure"] = ""
         return lines
+
+
+def _failed(rows: pd.DataFrame, where: str, error: BaseException) -> pd.DataFrame:
+    """A block's lines that carry, instead of answers, why reading one of its photos failed."""
+    if isinstance(error, UserError):  # says what went wrong in its own words (a cache that cannot be written)
+        why = str(error)
+    elif isinstance(error, MemoryError):
+        why = "out of memory"
+    else:
+        why = f"{type(error).__name__}: {error}"
+    lines = shard_frame(rows["row_pos"].to_numpy(), [NO_ANSWER] * len(rows))
+    return lines.assign(block=rows["block"].to_numpy(), report="", failure=f"reading {where} failed: {why}")
 
 
 def reader_for(**options) -> type[BlockReader]:
@@ -137,8 +153,8 @@ def predict_on_ray(input_csv: Path, images: str | Path, output: Path, model_dir:
         reader = reader_for(model_dir=model_dir and str(model_dir), images=str(images),
                             cache_dir=cache_dir and str(cache_dir), prior=prior, threads=actor_cpus,
                             shipped_cache=shipped_cache)
-        cluster |= _run_blocks(rows, blocks, todo, store, model, reader, address, actors, actor_cpus, actor_gpus,
-                               prior, progress, ray_options or {})
+        cluster |= _run_blocks(rows, blocks, todo, store, reader, address, actors, actor_cpus, actor_gpus, progress,
+                               ray_options or {})
     answers = store.answers(len(rows))
     frame = answer_frame(rows, answers, details or str(output).endswith(".jsonl"))
     write_answers(frame, output)
@@ -153,7 +169,7 @@ def predict_on_ray(input_csv: Path, images: str | Path, output: Path, model_dir:
             "output": str(output), **{k: v for k, v in cluster.items() if k not in ("ocr_fresh", "missing")}}
 
 
-def _run_blocks(rows, blocks, todo, store, model, reader, address, actors, actor_cpus, actor_gpus, prior, progress,
+def _run_blocks(rows, blocks, todo, store, reader, address, actors, actor_cpus, actor_gpus, progress,
                 ray_options) -> dict:
     os.environ.setdefault("RAY_DATA_LOG_LEVEL", "ERROR")  # Ray Data's progress lines: the run shows its own bar
     try:
@@ -181,9 +197,9 @@ def _run_blocks(rows, blocks, todo, store, model, reader, address, actors, actor
                 todo = _split_by_photo(rows, blocks, [b for b in todo if not _finished(store, blocks, b)])
             if todo:
                 _stream(ray, rows, blocks, todo, store, reader, actors, actor_cpus, actor_gpus, bar, totals)
-        for block in todo:  # photos that failed even alone: answered as unreadable photos
+        for block in todo:  # a photo whose actor died even alone ends the run
             if not _finished(store, blocks, block):
-                _answer_unread(rows, blocks, block, store, model, prior, totals)
+                raise _died_on(rows, blocks, block, store)
     finally:
         bar.close()
         if owned:
@@ -205,10 +221,12 @@ def _stream(ray, rows, blocks, todo, store, reader, actors, actor_cpus, actor_gp
     pending: dict[int, list[pd.DataFrame]] = {}
     for batch in dataset.iter_batches(batch_size=None, batch_format="pandas"):
         for block, lines in batch.groupby("block", sort=False):
+            if failure := next(iter(lines.loc[lines["failure"] != "", "failure"]), ""):
+                raise UserError(f"{failure}; {_kept(store, blocks)}")
             pending.setdefault(int(block), []).append(lines)
             whole = pd.concat(pending[int(block)], ignore_index=True)
             if len(whole) == expected[int(block)]:
-                store.put(int(block), whole.drop(columns=["block", "report"]))
+                store.put(int(block), whole.drop(columns=["block", "report", "failure"]))
                 _tally(whole["report"], totals)
                 bar.update(len(whole))
                 del pending[int(block)]
@@ -229,6 +247,12 @@ def _finished(store: ShardStore, blocks: np.ndarray, block: int) -> bool:
     return store.done(np.flatnonzero(blocks == block))
 
 
+def _kept(store: ShardStore, blocks: np.ndarray) -> str:
+    done = sum(_finished(store, blocks, b) for b in np.unique(blocks))
+    return (f"the {done} finished block(s) are kept beside the output ({store.folder}): started again once this is "
+            "mended, the run resumes")
+
+
 def _split_by_photo(rows, blocks, failed) -> list[int]:
     """Give each photo of the failed blocks a block of its own (numbered after every block there is)."""
     if not failed:
@@ -243,16 +267,11 @@ def _split_by_photo(rows, blocks, failed) -> list[int]:
     return out
 
 
-def _answer_unread(rows, blocks, block, store, model, prior, totals) -> None:
-    from prodspec.candidates.records import ImageReading
-
-    part = rows.iloc[np.flatnonzero(blocks == block)]
-    names = [n for n in dict.fromkeys(part["image_name"]) if n]
-    log.warning("image unreadable: %s (its reading failed on every retry)", ", ".join(names))
-    totals["missing"] += len(names)
-    _, ranked = rank_rows(part[ROW_COLUMNS].reset_index(drop=True),
-                          {n: ImageReading([], missing=True) for n in names}, model, prior)
-    store.put(block, shard_frame(np.flatnonzero(blocks == block), ranked.answers))
+def _died_on(rows, blocks, block, store) -> UserError:
+    """A photo whose actor died reading it even alone, on every retry: the run ends, naming it."""
+    names = [n for n in dict.fromkeys(rows["image_name"][blocks == block]) if n]
+    return UserError(f"reading {', '.join(names)} failed: its OCR actor died on each of {RETRIES + 1} tries (memory "
+                     f"run out, or a crash); {_kept(store, blocks)}")
 
 
 __all__ = ["BlockReader", "photo_blocks", "predict_on_ray"]
