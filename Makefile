@@ -10,6 +10,8 @@ MODEL   ?= models
 SOURCES ?= $(SHARED)/dev $(SHARED)/more
 OBJECTIVE ?= f1
 TRIALS  ?= 60
+# the ranker parameters the study tries first and keeps unless clearly beaten: the shipped model's
+WARM    ?= models
 LIMIT   ?=
 N       ?= 1200
 SYNTH   ?= out/synthetic
@@ -42,7 +44,7 @@ $(SYNTH)/labels.csv: $(VENV)/.installed dataset/synthetic.py
 	$(BIN)/python -m prodspec.dataset.synthetic --n $(N) --seed 0 --out $(SYNTH)
 
 train: setup synth
-	$(BIN)/prodspec train $(foreach s,$(SOURCES),--labels $(s)/labels.csv --images $(s)/images) --synthetic $(SYNTH) --model-dir $(MODEL) --objective $(OBJECTIVE) --trials $(TRIALS)
+	$(BIN)/prodspec train $(foreach s,$(SOURCES),--labels $(s)/labels.csv --images $(s)/images) --synthetic $(SYNTH) --model-dir $(MODEL) --objective $(OBJECTIVE) --trials $(TRIALS) --warm-start $(WARM)
 
 bench: setup synth
 	$(BIN)/prodspec bench $(if $(LIMIT),--limit $(LIMIT),) --synthetic $(SYNTH)

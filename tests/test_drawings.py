@@ -83,7 +83,7 @@ def test_training_with_synthetic_drawings_runs_end_to_end(tmp_path):
     cache.close()
     labels.to_csv(tmp_path / "labels.csv", index=False)
     labels.drop(columns=["index"]).to_csv(tmp_path / "train.csv", index=False)
-    report = train(tmp_path / "labels.csv", tmp_path / "images", model_dir=tmp_path / "model", trials=2, budget_s=60,
+    report = train(tmp_path / "labels.csv", tmp_path / "images", model_dir=tmp_path / "model", trials=2,
                    train_csv=tmp_path / "train.csv", cache_dir=tmp_path / "cache", progress=False, k_folds=3,
                    synthetic=tmp_path / "synthetic")
     assert report["ranker"]["overall"]["strict_f1"] > 0.8

@@ -45,7 +45,7 @@ def trained(tmp_path_factory):
     test.to_csv(root / "test_labels.csv", index=False)
     test.drop(columns=["entity_value"]).to_csv(root / "test.csv", index=False)
     cache.close()
-    report = train(root / "labels.csv", root / "images", model_dir=root / "model", trials=2, budget_s=60,
+    report = train(root / "labels.csv", root / "images", model_dir=root / "model", trials=2,
                    train_csv=priors_csv, cache_dir=root / "cache", progress=False)
     return root, report
 
@@ -188,11 +188,32 @@ def test_predict_in_chunks_answers_as_all_at_once(trained):
     assert chunked["rows"] == whole["rows"] == 30 and chunked["images"] == whole["images"]
 
 
+def test_a_retrain_with_the_same_data_seed_and_trials_writes_the_same_files(trained, tmp_path):
+    """The trial count decides the study, not a clock; no earlier study or model is read unless asked."""
+    root, report = trained
+    again = train(root / "labels.csv", root / "images", model_dir=tmp_path / "again", trials=2,
+                  train_csv=root / "train.csv", cache_dir=root / "cache", progress=False)
+    files = sorted(p.name for p in (root / "model").iterdir())
+    assert files == sorted(p.name for p in (tmp_path / "again").iterdir())
+    assert all((root / "model" / name).read_bytes() == (tmp_path / "again" / name).read_bytes() for name in files)
+    assert report["study"] == again["study"] == {"trials": 2, "trials_run": 2, "seed": 0, "resumed": False,
+                                                 "warm_start": None}
+    # a warm start is read only when named, and said; another seed is another model
+    warm = train(root / "labels.csv", root / "images", model_dir=tmp_path / "warm", trials=2,
+                 train_csv=root / "train.csv", cache_dir=root / "cache", progress=False, warm_start=root / "model",
+                 seed=1)
+    assert warm["study"]["warm_start"] == str(root / "model") and warm["study"]["seed"] == 1
+    assert (tmp_path / "warm" / "ranker.txt").read_bytes() != (root / "model" / "ranker.txt").read_bytes()
+    with pytest.raises(UserError, match="no model's parameters"):
+        train(root / "labels.csv", root / "images", model_dir=tmp_path / "none", trials=2,
+              train_csv=root / "train.csv", cache_dir=root / "cache", progress=False, warm_start=tmp_path / "empty")
+
+
 def test_precision_objective_ranks_without_the_gaps(trained, tmp_path):
     # the rel_* gaps pick more right answers but order the confidences worse: only the f1 model uses them
     root, _ = trained
     train(root / "labels.csv", root / "images", model_dir=tmp_path / "catalogue", objective="precision", trials=2,
-          budget_s=60, train_csv=root / "train.csv", cache_dir=root / "cache", work_dir=tmp_path, progress=False)
+          train_csv=root / "train.csv", cache_dir=root / "cache", work_dir=tmp_path, progress=False)
     f1_model, catalogue = load_model(root / "model"), load_model(tmp_path / "catalogue")
     assert any(f.startswith("rel_") for f in f1_model.features)
     assert not any(f.startswith("rel_") for f in catalogue.features)
@@ -373,7 +394,7 @@ def test_a_resumed_study_scores_a_new_warm_start(trained, tmp_path):
     features = json.loads((root / "model" / "meta.json").read_text())["features"]
     rows, table = oof["data"].rows, oof["data"].table.lines
     folds = image_folds(rows["image_name"], k=5)
-    args = (table, folds, features, len(rows), rows_with_a_right_candidate(table, len(rows)), 1, 60,
+    args = (table, folds, features, len(rows), rows_with_a_right_candidate(table, len(rows)), 1,
             f"sqlite:///{tmp_path / 'study.db'}", rows["image_name"])
     tune_ranker(*args)
     incumbent = {"num_leaves": 7, "learning_rate": 0.1, "num_rounds": 60, "min_data_in_leaf": 5,
@@ -474,3 +495,17 @@ def test_calibration_maps_confidence_to_the_share_exactly_right():
     fixed = reliability(cross_fitted(raw, exact, folds), exact)
     assert expected_calibration_error(fixed) < 0.05 and all(b["calibrated"] for b in fixed)
     assert calibrated(raw, None) is raw and fit_calibration(raw, np.ones(800)) is None
+
+
+def test_the_training_report_names_each_precision_and_says_when_the_floor_is_missed():
+    from prodspec.training.summary import precision_line
+
+    def report(numeric: float, objective: str = "precision") -> dict:
+        return {"objective": objective, "min_precision": 0.95,
+                "ranker": {"overall": {"answered_rate": 0.541, "numeric_precision": numeric, "strict_precision": 0.863}}}
+
+    reached = precision_line(report(0.951))
+    assert "value and unit (numeric) 0.951" in reached and "exact string (strict) 0.863" in reached
+    assert "floor 0.95 (numeric) is reached" in reached
+    assert "is NOT reached: 0.930" in precision_line(report(0.93))
+    assert "floor" not in precision_line(report(0.93, "f1"))

@@ -116,7 +116,7 @@ def test_text_corpus_teaches_the_dimension_ranker_what_the_photos_do_not_show(tm
     scores = {}
     for name, text_corpus in (("photos", None), ("photos+text", tmp_path / "corpus.csv")):
         model_dir = tmp_path / name
-        train(tmp_path / "labels.csv", images, model_dir=model_dir, trials=2, budget_s=60,
+        train(tmp_path / "labels.csv", images, model_dir=model_dir, trials=2,
               train_csv=tmp_path / "train.csv", cache_dir=tmp_path / "cache", progress=False, k_folds=3,
               text_corpus=text_corpus)
         predict(tmp_path / "test.csv", images, tmp_path / f"{name}.csv", model_dir=model_dir,

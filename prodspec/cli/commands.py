@@ -62,8 +62,9 @@ def train(args) -> None:
     from prodspec.training.train import train
 
     report = train(args.labels, args.images, args.model_dir, args.objective, args.min_precision, args.trials,
-                   args.budget, args.train_csv, cache_dir=args.cache_dir, workers=args.workers,
-                   text_corpus=chosen_text_corpus(args), synthetic=args.synthetic)
+                   args.train_csv, cache_dir=args.cache_dir, workers=args.workers,
+                   text_corpus=chosen_text_corpus(args), synthetic=args.synthetic, seed=args.seed,
+                   resume=args.resume, warm_start=args.warm_start)
     print_training_report(report)
     print(f"model written to {args.model_dir}; answer with it: prodspec predict --model {args.model_dir} ...")
 

@@ -134,8 +134,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="f1: answer where it raises the official F1 (nearly every row); precision: answer only "
                         "where held-out precision reaches --min-precision (catalogue use)")
     p.add_argument("--min-precision", type=share, default=0.95, help="the floor for --objective precision")
-    p.add_argument("--trials", type=positive_int, default=30, help="Optuna trials for the ranker's parameters")
-    p.add_argument("--budget", type=positive_float, default=900, help="seconds Optuna may spend on the ranker")
+    p.add_argument("--trials", type=positive_int, default=30,
+                   help="Optuna trials for the ranker's parameters, all of them run: the same data, seed and "
+                        "trials give the same model files")
+    p.add_argument("--seed", type=int, default=0, help="the fold split's, the study's and LightGBM's seed")
+    p.add_argument("--warm-start", type=Path, default=None, metavar="MODEL",
+                   help="a model folder whose ranker parameters the study tries first and keeps unless clearly "
+                        "beaten (default: none; the model already in --model-dir is not read)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the study kept for this very data beside the OCR cache (default: a fresh study)")
     p.add_argument("--train-csv", type=Path, default=None,
                    help="the challenge's train.csv, for priors (default: ../shared/data/train.csv.gz; without it "
                         "the shipped model's priors)")

@@ -113,9 +113,9 @@ def run_bench(labels: Path | list[Path] | None = None, images: Path | list[Path]
     started = time.perf_counter()
     k_folds = min(5, rows["image_name"].nunique())
     # the shipped model's parameters stand in the selection, so a fresh clone's bench scores the shipped choice
-    report = train(labels, images, model_dir=out / "model", trials=trials, budget_s=300,
+    report = train(labels, images, model_dir=out / "model", trials=trials,
                    cache_dir=cache_dir, workers=workers, progress=progress, k_folds=k_folds, text_corpus=text_corpus,
-                   current_model_dir=SHIPPED_MODEL_DIR, priors_fallback=SHIPPED_MODEL_DIR, synthetic=synthetic)
+                   warm_start=SHIPPED_MODEL_DIR, priors_fallback=SHIPPED_MODEL_DIR, synthetic=synthetic)
     oof = report.pop("oof")
     data = oof["data"]
     rows, table = data.rows, data.table

@@ -22,21 +22,23 @@ SELECTION_SEEDS = (100, 101, 102)  # fold splits for that; distinct from the ben
 INCUMBENT_MARGIN = 0.005
 
 
-def tune_ranker(table, folds, features, n_rows, has_positive, trials, budget_s, storage,
+def tune_ranker(table, folds, features, n_rows, has_positive, trials, storage,
                 image_names: pd.Series, warm_start: dict | None = None,
                 words: FoldWords | None = None, text: pd.DataFrame | None = None,
-                progress: bool = True) -> tuple[RankerParams, dict]:
-    """Optuna over the ranker's parameters for out-of-fold top-1 accuracy, within a time budget; the study's
-    best few are then re-scored on other fold splits (`pick_on_other_splits`).
+                progress: bool = True, seed: int = 0) -> tuple[RankerParams, dict]:
+    """Optuna over the ranker's parameters for out-of-fold top-1 accuracy, `trials` trials (the number decides,
+    never a clock, so a retrain is repeatable); the study's best few are then re-scored on other fold splits
+    (`pick_on_other_splits`). `storage`: where a study is kept to be resumed (None: in memory, fresh).
 
-    `warm_start`: parameters that served before (the current model's), tried first along with the defaults.
+    `warm_start`: parameters that served before (a model's), tried first along with the defaults. `seed`: the
+    sampler's, and the LightGBM seed of every parameter set.
     """
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="maximize", storage=storage, study_name="ranker", load_if_exists=True,
-                                sampler=optuna.samplers.TPESampler(seed=0))
-    study.enqueue_trial(asdict(RankerParams()) | {"seed": 0}, skip_if_exists=True)
+                                sampler=optuna.samplers.TPESampler(seed=seed))
+    study.enqueue_trial(asdict(RankerParams()) | {"seed": seed}, skip_if_exists=True)
     if warm_start:
-        study.enqueue_trial(warm_start | {"seed": 0}, skip_if_exists=True)
+        study.enqueue_trial(warm_start | {"seed": seed}, skip_if_exists=True)
 
     def objective(trial: optuna.Trial) -> float:
         params = RankerParams(
@@ -45,7 +47,7 @@ def tune_ranker(table, folds, features, n_rows, has_positive, trials, budget_s, 
             num_rounds=trial.suggest_int("num_rounds", 50, 600, log=True),
             min_data_in_leaf=trial.suggest_int("min_data_in_leaf", 3, 60, log=True),
             feature_fraction=trial.suggest_float("feature_fraction", 0.4, 1.0),
-            lambda_l2=trial.suggest_float("lambda_l2", 1e-3, 30.0, log=True),
+            lambda_l2=trial.suggest_float("lambda_l2", 1e-3, 30.0, log=True), seed=seed,
         )
         tops = top_candidates(table, oof_scores(table, folds, features, params, seeds=1, words=words), n_rows)
         return top1_accuracy(tops, has_positive)
@@ -55,20 +57,23 @@ def tune_ranker(table, folds, features, n_rows, has_positive, trials, budget_s, 
     # current parameters carry a tuning-split score into the final round
     waiting = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,)))
     if (to_run := max(trials - done, waiting)) > 0:
-        study.optimize(objective, n_trials=to_run, timeout=budget_s, show_progress_bar=progress)
-    return pick_on_other_splits(study, table, features, n_rows, has_positive, image_names, int(folds.max()) + 1,
-                                incumbent=warm_start, words=words, text=text, progress=progress)
+        study.optimize(objective, n_trials=to_run, show_progress_bar=progress)
+    params, tuning = pick_on_other_splits(study, table, features, n_rows, has_positive, image_names,
+                                          int(folds.max()) + 1, incumbent=warm_start, words=words, text=text,
+                                          progress=progress, seed=seed)
+    return params, tuning | {"trials_run": max(to_run, 0)}
 
 
-def _searched(params: dict) -> RankerParams:
-    """Parameters as the search sees them: a trial's or a model's, without the LightGBM seed it does not search."""
-    return RankerParams(**{k: v for k, v in params.items() if k != "seed"})
+def _searched(params: dict, seed: int = 0) -> RankerParams:
+    """Parameters as the search sees them: a trial's or a model's, with the study's LightGBM seed."""
+    return RankerParams(**{k: v for k, v in params.items() if k != "seed"}, seed=seed)
 
 
 def pick_on_other_splits(study: optuna.Study, table: pd.DataFrame, features: list[str], n_rows: int,
                          has_positive: np.ndarray, image_names: pd.Series, k_folds: int,
                          incumbent: dict | None = None, words: FoldWords | None = None,
-                         text: pd.DataFrame | None = None, progress: bool = False) -> tuple[RankerParams, dict]:
+                         text: pd.DataFrame | None = None, progress: bool = False,
+                         seed: int = 0) -> tuple[RankerParams, dict]:
     """The study's best FINALISTS parameter sets, re-scored by mean top-1 on SELECTION_SEEDS fold splits.
 
     With about 600 rows one split's top-1 moves by a few rows, so the best of 60 trials on the tuning split
@@ -82,17 +87,17 @@ def pick_on_other_splits(study: optuna.Study, table: pd.DataFrame, features: lis
     INCUMBENT_MARGIN, so a retrain on the same data gives the same model rather than the noise's pick.
     """
     complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-    tried = [(_searched(t.params), float(t.value)) for t in sorted(complete, key=lambda t: -t.value)]
+    tried = [(_searched(t.params, seed), float(t.value)) for t in sorted(complete, key=lambda t: -t.value)]
     finalists: list[tuple[RankerParams, float]] = []
     for params, tuned in tried:
         if all(params != p for p, _ in finalists):
             finalists.append((params, tuned))
         if len(finalists) == FINALISTS:
             break
-    current = _searched(incumbent) if incumbent else None
+    current = _searched(incumbent, seed) if incumbent else None
     if current is not None and all(current != p for p, _ in finalists):
         finalists.append((current, next((tuned for p, tuned in tried if p == current), float("nan"))))
-    splits = [image_folds(image_names, k=k_folds, seed=seed) for seed in SELECTION_SEEDS]
+    splits = [image_folds(image_names, k=k_folds, seed=split) for split in SELECTION_SEEDS]
     scored = []
     bar = tqdm(total=len(finalists) * len(splits), desc="finalists on other fold splits", disable=not progress)
     for params, tuned in finalists:

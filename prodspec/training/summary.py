@@ -33,6 +33,20 @@ def print_training_report(report: dict) -> None:
     print(f"ranker parameters: {picked} on other fold splits, top-1 "
           f"{chosen['selection_top1']:.3f} there ({chosen['tuned_top1']:.3f} on the tuning split)")
     print("\n".join(score_lines(report)))
+    print(precision_line(report))
+    print(f"thresholds {report['thresholds']}; {report['seconds']} s")
+
+
+def precision_line(report: dict) -> str:
+    """The answered share and both precisions, each named: of the value and unit (numeric, the measure the precision
+    objective's floor applies to: a catalogue's question is whether the quantity is right) and of the exact string
+    (strict, the challenge's); and, under the precision objective, whether the floor was reached, in plain words."""
     overall = report["ranker"]["overall"]
-    print(f"answered {overall['answered_rate']:.3f}, precision {overall['strict_precision']:.3f}; "
-          f"thresholds {report['thresholds']}; {report['seconds']} s")
+    line = (f"out of fold: answered {overall['answered_rate']:.3f} of rows; precision of value and unit (numeric) "
+            f"{overall['numeric_precision']:.3f}, of the exact string (strict) {overall['strict_precision']:.3f}")
+    if report["objective"] != "precision":
+        return line
+    floor = report["min_precision"]
+    if overall["numeric_precision"] >= floor:
+        return line + f"; the floor {floor} (numeric) is reached"
+    return line + f"; the floor {floor} (numeric) is NOT reached: {overall['numeric_precision']:.3f}"

@@ -50,17 +50,21 @@ log = logging.getLogger(__name__)
 
 
 def train(labels_csv: Path, images_dir: Path, model_dir: Path, objective: str = "f1",
-          min_precision: float = 0.95, trials: int = 30, budget_s: float = 600, train_csv: Path | None = None,
+          min_precision: float = 0.95, trials: int = 30, train_csv: Path | None = None,
           settings: OcrSettings | None = None, cache_dir: Path | None = None, workers: int | None = None,
           k_folds: int = 5, work_dir: Path | None = None, progress: bool = True,
-          text_corpus: TextCorpus | Path | list[TextCorpus | Path] | None = None, current_model_dir: Path | None = None,
-          priors_fallback: Path | None = None, synthetic: Path | None = None) -> dict:
-    """`text_corpus`: labelled flat OCR text (`dataset.rows.read_text_corpus`) for the dimension ranker;
-    `synthetic`: a folder of synthetic drawings (`dataset.synthetic`) for the drawing ranker.
+          text_corpus: TextCorpus | Path | list[TextCorpus | Path] | None = None, warm_start: Path | None = None,
+          priors_fallback: Path | None = None, synthetic: Path | None = None, seed: int = 0,
+          resume: bool = False) -> dict:
+    """A model from the data, the seed and the options: two runs with the same ones write the same files.
 
-    `current_model_dir` (default `model_dir`): the model whose ranker parameters the study starts from and keeps
-    unless clearly beaten (`prodspec.training.study.pick_on_other_splits`). `priors_fallback`: a model folder whose
-    priors serve where `train_csv` is absent.
+    `text_corpus`: labelled flat OCR text (`dataset.rows.read_text_corpus`) for the dimension ranker;
+    `synthetic`: a folder of synthetic drawings (`dataset.synthetic`) for the drawing ranker. `trials`: the Optuna
+    study's trials, all of them run (no clock decides). `seed`: the fold split, the study's sampler and the LightGBM
+    seeds. `warm_start`: a model folder whose ranker parameters the study tries first and keeps unless clearly
+    beaten (`prodspec.training.study.pick_on_other_splits`); none by default, the output folder's model included.
+    `resume`: continue the study stored in `work_dir` for this very data (default: a fresh study in memory).
+    `priors_fallback`: a model folder whose priors serve where `train_csv` is absent.
     """
     started = time.perf_counter()
     check_output(model_dir, "model", folder=True)
@@ -73,24 +77,30 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path, objective: str = 
     lines, text = table.lines, data.text
     features = ranker_features(data.table_features, objective)  # the main ranker's
     n_rows = len(rows)
-    folds = image_folds(rows["image_name"], k=k_folds)
+    folds = image_folds(rows["image_name"], k=k_folds, seed=seed)
     has_positive = rows_with_a_right_candidate(lines, n_rows)
     if not has_positive.any():
         raise UserError("no labelled row has its label among the OCR candidates: nothing to learn from")
 
-    stages.next(f"tuning the ranker's parameters ({trials} Optuna trials at most, {budget_s:.0f} s budget)")
-    work_dir = Path(work_dir or (cache.path.parent / "studies"))
-    work_dir.mkdir(parents=True, exist_ok=True)
+    warm = _current_params(warm_start) if warm_start is not None else None
+    if warm_start is not None and warm is None:
+        raise UserError(f"{warm_start}: no model's parameters to warm-start from (meta.json)")
+    stages.next(f"tuning the ranker's parameters ({trials} Optuna trials"
+                + (f", warm-started from {warm_start}" if warm else "") + (", resumed" if resume else "") + ")")
     # a study resumes only for the same training table (data, OCR, candidates, priors, features) and the same way
     # of picking the answer: old trials never score a table they were not run on
     table_key = str(pd.util.hash_pandas_object(lines[["row_pos", "label", *features]], index=False).sum())
     picking = f"value_mass:{VALUE_TEMPERATURE}|fold_vocabulary|max_bin:{MAX_BIN}|other_ranker"
     study_key = hashlib.sha1((_data_key(rows, settings) + "|".join(features) + table_key + picking).encode()
                              ).hexdigest()[:12]
-    storage = f"sqlite:///{work_dir / ('study-' + study_key + '.sqlite3')}"
-    params, tuning = tune_ranker(lines, folds, features, n_rows, has_positive, trials, budget_s, storage,
-                                 rows["image_name"], warm_start=_current_params(current_model_dir or model_dir),
-                                 words=data.words, text=text, progress=progress)
+    storage = None
+    if resume:  # the study is kept on disk only when asked to resume it
+        work_dir = Path(work_dir or (cache.path.parent / "studies"))
+        work_dir.mkdir(parents=True, exist_ok=True)
+        storage = f"sqlite:///{work_dir / ('study-' + study_key + f'-seed{seed}.sqlite3')}"
+    params, tuning = tune_ranker(lines, folds, features, n_rows, has_positive, trials, storage,
+                                 rows["image_name"], warm_start=warm, words=data.words, text=text, progress=progress,
+                                 seed=seed)
 
     stages.next("scoring every row out of fold, thresholds and confidence")
     # the parameters are tuned on the photos' rows alone; the dimension ranker borrows them
@@ -103,7 +113,7 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path, objective: str = 
     correct = tops["label"].to_numpy().astype(bool)
     thresholds, _ = tune_thresholds(confidence, correct, entities, truth_empty, objective, min_precision,
                                     trials=max(50, trials * 5), storage=storage,
-                                    study_name=f"thresholds-{objective}-{min_precision}")
+                                    study_name=f"thresholds-{objective}-{min_precision}", seed=seed)
     fallback, fallback_hits, fallback_precision = _fallback(table, tops, priors, objective)
     every_answer = answers_for(table, tops, np.ones(n_rows), {}, priors, fallback=False)
     chosen = (tops["cand_pos"] >= 0).to_numpy()
@@ -124,6 +134,8 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path, objective: str = 
         "candidate_recall": round(float(has_positive.mean()), 4),
         "top1_accuracy_where_possible": round(top1_accuracy(tops, has_positive), 4),
         "tuned_top1": tuning["tuned_top1"], "finalists": tuning["finalists"], "params": asdict(params),
+        "study": {"trials": trials, "trials_run": tuning["trials_run"], "seed": seed, "resumed": resume,
+                  "warm_start": str(warm_start) if warm_start is not None else None},
         "objective": objective,
         "min_precision": min_precision, "thresholds": thresholds, "fallback": fallback, "fallback_hits": fallback_hits,
         "drawing_weight": drawing_weight,
