@@ -4,6 +4,8 @@
     python -m bench.fold_splits --labels ../shared/data/dev/labels.csv --images ../shared/data/dev/images
     python -m bench.fold_splits --synthetic out/synthetic        # with the drawing ranker, as `make train` builds it
     python -m bench.fold_splits --without drawn_                  # an ablation: these features left out
+    python -m bench.fold_splits --one-by-one                      # a photo's dimension rows answered one by one
+    python -m bench.fold_splits --rules                           # and the simple rules on the same splits
 
 One fold split of about 600 rows moves top-1 and F1 by a few rows, so a change of 0.005 is within the noise of a
 few splits; over 20 it is not. The table is built as `prodspec train` builds it (OCR from the cache or the shipped
@@ -24,8 +26,10 @@ from prodspec.candidates.cache import OcrCache
 from prodspec.candidates.ocr import OcrSettings
 from prodspec.cli.commands import chosen_text_corpus
 from prodspec.dataset.rows import TextCorpus
+from prodspec.evaluation.rules import rule_table
 from prodspec.paths import SHARED_DATA, SHIPPED_MODEL_DIR
 from prodspec.ranker.blend import ranker_features
+from prodspec.ranker.joint import P_EQUAL
 from prodspec.ranker.lambdarank import RankerParams
 from prodspec.training.crossval import scores_on_fresh_splits, split_means
 from prodspec.training.data import corpora_of, training_data
@@ -37,8 +41,9 @@ DEFAULT_SOURCES = [SHARED_DATA / "dev", SHARED_DATA / "more"]
 def fold_splits(labels: list[Path], images: list[Path], model_dir: Path, splits: int, text_corpus: list[Path] | None,
                 train_csv: Path | None = None, cache_dir: Path | None = None, progress: bool = True,
                 without: tuple[str, ...] = (), first_split: int = 1, synthetic: Path | None = None,
-                drawing_weight: float | None = None) -> dict:
-    """`drawing_weight`: the drawing ranker's weight in the blend (default: the model's; it needs `synthetic`)."""
+                drawing_weight: float | None = None, p_equal: float | None = P_EQUAL, rules: bool = False) -> dict:
+    """`drawing_weight`: the drawing ranker's weight in the blend (default: the model's; it needs `synthetic`);
+    `p_equal`: the joint answer's weight (`ranker.joint`; None: one by one); `rules`: the simple rules too."""
     meta = json.loads((model_dir / "meta.json").read_text())
     if drawing_weight is None:
         drawing_weight = float(meta.get("drawing_weight", 0.0)) if synthetic is not None else 0.0
@@ -53,11 +58,12 @@ def fold_splits(labels: list[Path], images: list[Path], model_dir: Path, splits:
     features = [f for f in ranker_features(data.table_features, meta["objective"]) if not f.startswith(without)]
     per_split = scores_on_fresh_splits(data.table, data.priors, meta["fallback"], features, params,
                                        seeds=range(first_split, first_split + splits), text=data.text,
-                                       words=data.words, drawn=data.drawn, drawing_weight=drawing_weight)
+                                       words=data.words, drawn=data.drawn, drawing_weight=drawing_weight,
+                                       p_equal=p_equal, rules=rules)
     return {"model": str(model_dir), "params": meta["params"], "rows": len(data.rows), "text_rows": data.text_rows,
             "sources": data.rows["source"].value_counts().to_dict(),
             "text_corpus": [str(c) for c in corpora_of(text_corpus)], "synthetic": str(synthetic) if synthetic else None,
-            "without": list(without), "drawing_weight": drawing_weight, "splits": per_split,
+            "without": list(without), "drawing_weight": drawing_weight, "p_equal": p_equal, "splits": per_split,
             "mean": split_means(per_split)}
 
 
@@ -69,8 +75,10 @@ def render(result: dict) -> str:
     lines = [f"{'split':>5}  " + "  ".join(f"{k:>18}" for k in SHOWN)]
     lines += [f"{i:>5}  " + "  ".join(_cell(s.get(k)) for k in SHOWN) for i, s in enumerate(result["splits"], 1)]
     lines.append(f"{'mean':>5}  " + "  ".join(_cell(result["mean"].get(k)) for k in SHOWN))
-    rest = {k: v for k, v in result["mean"].items() if k not in SHOWN}
+    rest = {k: v for k, v in result["mean"].items() if k not in SHOWN and not k.startswith("rule_")}
     lines.append("means of the rest: " + ", ".join(f"{k} {v}" for k, v in rest.items()))
+    if any(k.startswith("rule_") for k in result["mean"]):
+        lines += ["", rule_table(result["mean"])]
     return "\n".join(lines)
 
 
@@ -89,13 +97,16 @@ def main() -> None:
     cli.add_argument("--synthetic", type=Path, default=None, help="a folder of synthetic drawings to learn from too")
     cli.add_argument("--drawing-weight", type=float, default=None,
                      help="the drawing ranker's weight in the blend (default: the model's, with --synthetic)")
+    cli.add_argument("--one-by-one", action="store_true", help="answer a photo's dimension rows one by one")
+    cli.add_argument("--rules", action="store_true", help="score the simple rules on the same splits")
     cli.add_argument("--json", type=Path, default=None)
     args = cli.parse_args()
     labels = args.labels or [folder / "labels.csv" for folder in DEFAULT_SOURCES]
     images = args.images or [folder / "images" for folder in DEFAULT_SOURCES]
     result = fold_splits(labels, images, args.model, args.splits, chosen_text_corpus(args),
                          without=tuple(args.without), first_split=args.first_split, synthetic=args.synthetic,
-                         drawing_weight=args.drawing_weight)
+                         drawing_weight=args.drawing_weight, p_equal=None if args.one_by_one else P_EQUAL,
+                         rules=args.rules)
     print(render(result))
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))

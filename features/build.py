@@ -41,6 +41,7 @@ from prodspec.features.context import (
     words,
 )
 from prodspec.features.priors import Priors
+from prodspec.features.quantities import quantity_features
 
 # a candidate's context words: (in its own box, in the boxes nearest it)
 ContextWords = Callable[[Candidate], tuple[set[str], set[str]]]
@@ -134,6 +135,7 @@ def candidate_features(row: dict, image: ImageCandidates, priors: Priors, vocabu
     axes_read = {(a.axis, c.key) for a, c in zip(image.axes, candidates) if a.axis}
     entity_lengths = float(sum(axis == AXIS_OF_ENTITY.get(entity) for axis, _ in axes_read))
     axis_count = float(len({axis for axis, _ in axes_read}))
+    standing = quantity_features(candidates, image.axes)
     out = []
     for k, c in enumerate(candidates):
         first = c.boxes[0]
@@ -170,6 +172,7 @@ def candidate_features(row: dict, image: ImageCandidates, priors: Priors, vocabu
         feature |= placement.get(first, _NO_PLACEMENT)
         feature |= {f"flag_{f}": float(f in c.flags) for f in FLAGS}
         feature |= _axis_features(entity, image.axes[k] if image.axes else NO_AXIS, entity_lengths, axis_count)
+        feature |= standing[k]
         feature |= {word_feature(w): word_value(w, own, near) for w in vocabulary}
         out.append(feature)
     return out

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from prodspec.dataset.units import UNIT_FAMILY, allowed_units
 from prodspec.features.context import word_feature
+from prodspec.features.quantities import QUANTITY_FEATURES
 
 # bumped when a feature this code made before changes its meaning: a model trained on the old meaning is refused.
 # New features need no bump: a model reads the columns it names (meta.json), and ignores the others.
@@ -42,9 +43,12 @@ AXIS = ["drawn_matches", "drawn_angle", "drawn_abs_angle", "drawn_length", "draw
         "drawn_across_product", "drawn_rel_x", "drawn_rel_y", "drawn_largest_on_axis", "drawn_longest_line",
         "drawn_entity_lengths", "drawn_axes"]
 FEATURES += AXIS
+# where the quantity stands among the distinct quantities printed, and which of its units it is (`features.quantities`)
+FEATURES += QUANTITY_FEATURES
 CATEGORICAL = ["entity", "unit", "family", "kind"]
 # what each line carries besides its features: where it came from, its truth, and the text it was read in
-LINE_COLUMNS = ["row_pos", "cand_pos", "box_index", "value", "unit_name", "label", "evidence"]
+# (`qty_group`: the distinct quantity the candidate prints, `features.quantities`)
+LINE_COLUMNS = ["row_pos", "cand_pos", "box_index", "value", "unit_name", "label", "evidence", "qty_group"]
 
 # features that describe a box's place, size, drawn lines or share of the box: unknown for a flat text
 NEEDS_BOXES = [
@@ -72,7 +76,8 @@ def without_gaps(features: list[str]) -> list[str]:
 
 # Where a candidate stands among the image's boxes and among its family's values: the cues a dimension drawing
 # is read by (the height is the topmost or leftmost, the largest of three). The other attributes' ranker goes
-# without them (`for_other_attributes`).
+# without them (`for_other_attributes`). It keeps the quantity features (`features.quantities`): with them, out of
+# fold over fold splits 1-20, the other attributes read right 0.6209 against 0.6197 (14 splits better, 4 worse).
 PLACE_AND_ORDER = ("x_rank", "y_rank", "is_bottommost", "is_topmost", "is_leftmost", "is_rightmost",
                    "rank_desc", "rank_asc", "is_largest", "is_smallest")
 

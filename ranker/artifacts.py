@@ -26,8 +26,8 @@ from prodspec.ranker.answers import Answer, answer_rows
 from prodspec.ranker.blend import add_drawing_scores, drawing_features, score_candidates
 from prodspec.ranker.calibration import calibrated
 from prodspec.ranker.confidence import predict_confidence
+from prodspec.ranker.joint import joint_tops
 from prodspec.ranker.lambdarank import SeedEnsemble
-from prodspec.ranker.selection import top_candidates
 
 MODEL_VERSION = 3  # 3: each ranker is a seed ensemble, one LightGBM file per seed
 
@@ -66,7 +66,7 @@ class RankerModel:
         scores = add_drawing_scores(
             score_candidates(self.ranker, self.dimension_ranker, table.lines, self.features, self.other_ranker),
             self.drawing_ranker, table.lines, self.meta["features"], self.meta.get("drawing_weight", 0.0))
-        tops = top_candidates(table.lines, scores, len(table.rows))
+        tops = joint_tops(table.rows, table.lines, scores, self.meta.get("joint_p_equal"))
         confidence = predict_confidence(self.confidence, tops)
         answers = answer_rows(table, tops, confidence, self.meta["thresholds"], self.priors,
                               prior and self.meta["fallback"], self.meta.get("fallback_precision", 0.0),

@@ -8,6 +8,7 @@ import pandas as pd
 
 from prodspec.dataset.units import entity_names
 from prodspec.features.columns import CATEGORICAL, for_other_attributes, without_gaps
+from prodspec.features.quantities import QUANTITY_FEATURES
 from prodspec.ranker.lambdarank import (
     RankerParams,
     SeedEnsemble,
@@ -78,7 +79,11 @@ def fit_drawing_ranker(drawn: pd.DataFrame, features: list[str], params: RankerP
 
 
 def drawing_features(features: list[str]) -> list[str]:
-    return [f for f in without_gaps(features) if not f.startswith(("word_", "group_", "value_", "unit_share"))]
+    """What the drawing ranker reads: not the words, the priors, nor the quantities' ranks and units
+    (`features.quantities`): the drawings' lengths are random, so their ranks teach nothing of the catalogue's habits,
+    and with them the height and width rows read worse (docs/experiments.md)."""
+    return [f for f in without_gaps(features) if not f.startswith(("word_", "group_", "value_", "unit_share"))
+            and f not in QUANTITY_FEATURES]
 
 
 def add_drawing_scores(scores: np.ndarray, drawing_ranker, lines: pd.DataFrame, features: list[str],

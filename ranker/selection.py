@@ -17,9 +17,14 @@ CONFIDENCE_FEATURES = [
 ]
 
 
-def top_candidates(table: pd.DataFrame, scores: np.ndarray, n_rows: int) -> pd.DataFrame:
+def top_candidates(table: pd.DataFrame, scores: np.ndarray, n_rows: int,
+                   forced: dict[int, int] | None = None) -> pd.DataFrame:
     """One line per input row (`row_pos` 0..n_rows-1): the best-scored allowed candidate of the value with the most
-    score mass (`value_mass`, also the `softmax_top` confidence input), and the other confidence inputs."""
+    score mass (`value_mass`, also the `softmax_top` confidence input), and the other confidence inputs.
+
+    `forced`: rows whose answer must be one quantity (`qty_group`, by row_pos; `ranker.joint`): such a row takes that
+    quantity's best candidate, its margin the gap to the row's best score (negative where the row preferred another).
+    """
     frame = table.assign(score=scores)
     allowed = frame[frame["unit_allowed"] > 0]
     out = pd.DataFrame({"row_pos": np.arange(n_rows)})
@@ -27,12 +32,20 @@ def top_candidates(table: pd.DataFrame, scores: np.ndarray, n_rows: int) -> pd.D
         return out.assign(cand_pos=-1, label=0, **{c: np.nan for c in CONFIDENCE_FEATURES})
     allowed = allowed.assign(value_mass=value_mass(allowed)).sort_values(
         ["row_pos", "value_mass", "score"], ascending=[True, False, False])
+    row_best = allowed.groupby("row_pos", sort=False)["score"].max()
+    if forced:
+        wanted = allowed["row_pos"].map(forced)
+        allowed = allowed[wanted.isna() | (allowed["qty_group"] == wanted)]
     grouped = allowed.groupby("row_pos", sort=False)
     best = grouped.head(1).set_index("row_pos")
     second = grouped.nth(1).set_index("row_pos")["score"]
+    margin = best["score"] - second.reindex(best.index).fillna(best["score"] - 5.0)
+    if forced:
+        moved = best.index.isin(list(forced))
+        margin[moved] = best.loc[moved, "score"] - row_best.reindex(best.index[moved])
     info = pd.DataFrame({
         "cand_pos": best["cand_pos"], "label": best["label"], "value": best["value"], "unit_name": best["unit_name"],
-        "top_score": best["score"], "margin": best["score"] - second.reindex(best.index).fillna(best["score"] - 5.0),
+        "top_score": best["score"], "margin": margin,
         "softmax_top": best["value_mass"], "n_candidates": best["candidates_in_image"],
         "n_allowed": best["allowed_in_image"], "entity": best["entity"], "unit_share": best["unit_share"],
         "value_percentile": best["value_percentile"], "value_share": best["value_share"],

@@ -44,6 +44,10 @@ def test_bench_writes_results_report_and_figures(tmp_path):
     report = (out / "report.md").read_text()
     assert "## Confidence" in report and "reliability.png" in report
     assert "## Speed" in report and "f1_per_attribute.png" in report and "other fold splits" in report
+    # the ranker against the simple rules, each attribute a row, on the same fresh splits
+    assert set(results["rules"]["photos"]) == set(results["scores"]["ranker"]) - {"overall"}
+    assert all(0 <= v <= 1 for row in results["rules"]["photos"].values() for v in row.values() if v is not None)
+    assert "## The ranker against simple rules" in report and "rules.png" in report
     # a fixed seed: a second run picks the same images and gets the same scores
     again = run_bench(tmp_path / "labels.csv", tmp_path / "images", tmp_path / "out2", limit=30, trials=2,
                       cache_dir=tmp_path / "cache", progress=False)
@@ -51,10 +55,12 @@ def test_bench_writes_results_report_and_figures(tmp_path):
 
     # bench.fold_splits builds the table as training does: its split 1 is the bench's first fresh split
     many = fold_splits(out / "bench_labels.csv", tmp_path / "images", out / "model", 2, None,
-                       cache_dir=tmp_path / "cache", progress=False)
+                       cache_dir=tmp_path / "cache", progress=False, rules=True)
     assert many["splits"][0] == results["fresh_splits"][0] and len(many["splits"]) == 2
     shown = render(many).splitlines()
+    shown = shown[:shown.index("")]  # then the rules' table
     assert shown[-2].startswith(" mean") and shown[-1].startswith("means of the rest: numeric_f1")
+    assert "| ranker − best rule |" in render(many)
 
     picture = tmp_path / "explain.png"
     listing = explain(tmp_path / "images" / "b0.png", "item_weight", "7", picture, model_dir=out / "model",

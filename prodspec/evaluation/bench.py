@@ -26,6 +26,7 @@ from prodspec.dataset.splits import image_folds
 from prodspec.evaluation import figures
 from prodspec.evaluation.misses import miss_counts, miss_reasons
 from prodspec.evaluation.report import render_report
+from prodspec.evaluation.rules import rule_figure, rule_frame, text_rules
 from prodspec.features.build import build_table
 from prodspec.paths import DEV, MORE, SAMPLE, SHIPPED_MODEL_DIR
 from prodspec.ranker import calibration
@@ -152,7 +153,8 @@ def run_bench(labels: Path | list[Path] | None = None, images: Path | list[Path]
         model_seed: scores_on_fresh_splits(table, model.priors, report["fallback"], model.features,
                                            RankerParams(**{**report["params"], "seed": model_seed}), k_folds=k_folds,
                                            text=data.text, words=data.words, drawn=data.drawn,
-                                           drawing_weight=report["drawing_weight"])
+                                           drawing_weight=report["drawing_weight"],
+                                           rules=model_seed == report["params"]["seed"])
         for model_seed in (report["params"]["seed"], *OTHER_MODEL_SEEDS)}
     fresh = fresh_by_seed[report["params"]["seed"]]
     by_seed = [{"seed": model_seed, **split_means(fresh_by_seed[model_seed])} for model_seed in OTHER_MODEL_SEEDS]
@@ -180,6 +182,8 @@ def run_bench(labels: Path | list[Path] | None = None, images: Path | list[Path]
         "scores": {s: report[s] for s in ("ranker", "baseline", "oracle")},
         "candidate_recall": recall, "top1_accuracy_where_possible": report["top1_accuracy_where_possible"],
         "fresh_splits": fresh, "fresh_splits_other_model_seeds": by_seed,
+        "rules": {"photos": _plain(rule_frame(split_means(fresh))),
+                  "text": None if data.text is None else _plain(text_rules(data.text))},
         "thresholds": report["thresholds"], "objective": report["objective"], "fallback": report["fallback"],
         "threshold_curve": curve, "precision_objective": precision_point, "losses": losses, "speed": speed,
         "confidence": confidence_curves,
@@ -195,6 +199,7 @@ def run_bench(labels: Path | list[Path] | None = None, images: Path | list[Path]
                                            out / "reliability.png"),
         "ocr_seconds": figures.ocr_seconds(ocr_seconds, out / "ocr_seconds.png"),
         "losses": figures.losses(losses, out / "losses.png"),
+        "rules": rule_figure(split_means(fresh), out / "rules.png"),
     }
     results["figures"] = {k: p.name for k, p in pngs.items()}
     (out / "results.json").write_text(json.dumps(results, indent=1))
@@ -204,6 +209,12 @@ def run_bench(labels: Path | list[Path] | None = None, images: Path | list[Path]
         out / "answers.csv", index=False)
     cache.close()
     return out
+
+
+def _plain(frame: pd.DataFrame) -> dict:
+    """A table as JSON holds it: attribute → column → share (None where a rule has nothing to pick)."""
+    return {k: {c: None if pd.isna(v) else round(float(v), 4) for c, v in row.items()}
+            for k, row in frame.to_dict(orient="index").items()}
 
 
 def _reliability(oof: dict, folds: np.ndarray) -> dict[str, dict]:

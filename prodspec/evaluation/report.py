@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import statistics
 
+from prodspec.evaluation.rules import rule_table
 from prodspec.ranker.lambdarank import ENSEMBLE_SIZE
+from prodspec.training.crossval import split_means
 from prodspec.training.study import INCUMBENT_MARGIN
 from prodspec.training.summary import score_lines
 
@@ -51,6 +53,18 @@ def _finalist_line(finalist: dict) -> str:
     return "| " + " | ".join(str(c) for c in cells) + " |"
 
 
+def _text_rules_text(text: dict | None) -> list[str]:
+    """The value rules on the flat text rows: whose pick is the label's value and unit."""
+    if not text:
+        return []
+    rules = list(next(iter(text.values())))
+    return [("On the text rows (no photo: the rules that need no drawn line), the share whose rule's pick is the "
+             "label:"), "", "| attribute | " + " | ".join(r.replace("_", " ") for r in rules) + " |",
+            "|---|" + "---:|" * len(rules),
+            *[f"| {a} | " + " | ".join("" if v is None else f"{v:.3f}" for v in row.values()) + " |"
+              for a, row in text.items()], ""]
+
+
 def render_report(results: dict, report: dict) -> str:
     speed = results["speed"]
     lines = [
@@ -78,6 +92,12 @@ def render_report(results: dict, report: dict) -> str:
         "![candidate recall](candidate_recall.png)", "",
         "## Where answers were lost", "", "| reason | rows |", "|---|---:|",
         *[f"| {k} | {v} |" for k, v in results["losses"].items()], "", "![losses](losses.png)", "",
+        "## The ranker against simple rules", "",
+        ("Each attribute's rows answered exactly right, every row answered, on the fresh fold splits above: the "
+         "ranker, and rules that need no learning on the same splits (the best in bold; a rule that beats the "
+         "ranker marks something it has not learned)."), "",
+        rule_table(split_means(results["fresh_splits"])), "", "![the ranker against simple rules](rules.png)", "",
+        *_text_rules_text(results["rules"]["text"]),
         "## Abstention", "",
         _catalogue_text(results["precision_objective"]), "",
         "![precision, recall and F1 against the threshold](threshold_curve.png)", "",

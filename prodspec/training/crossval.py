@@ -25,8 +25,9 @@ from prodspec.ranker.blend import (
     score_candidates,
 )
 from prodspec.ranker.confidence import out_of_fold_confidence
+from prodspec.ranker.joint import P_EQUAL, joint_tops
 from prodspec.ranker.lambdarank import ENSEMBLE_SIZE, RankerParams
-from prodspec.ranker.selection import top_candidates
+from prodspec.ranker.rules import rule_accuracy
 
 FRESH_SEEDS = range(1, 6)  # the bench's fresh fold splits: its figures with parameters not tuned on them
 
@@ -34,15 +35,18 @@ FRESH_SEEDS = range(1, 6)  # the bench's fresh fold splits: its figures with par
 def oof_scores(lines: pd.DataFrame, folds_by_row: np.ndarray, features: list[str], params: RankerParams,
                text: pd.DataFrame | None = None, seeds: int = ENSEMBLE_SIZE,
                words: FoldWords | None = None, drawn: pd.DataFrame | None = None,
-               drawing_weight: float = 0.0) -> np.ndarray:
+               drawing_weight: float = 0.0, learn: np.ndarray | None = None) -> np.ndarray:
     """Out-of-fold scores; with `text`, dimension rows are scored by a ranker that also learned from it.
 
     `seeds`: rankers averaged, as shipped; the parameter search runs one (a fourth of the time).
     `words`: each fold learns its context vocabulary from its training rows alone (`features.fold_words`);
-    without it every fold uses the table's word columns as they are.
+    without it every fold uses the table's word columns as they are. `learn`: the rows that may be learned from
+    (default all); the others are scored, never learned from (the unlabelled rows of a simulation).
     """
     scores = np.zeros(len(lines))
+    learn = np.ones(len(folds_by_row), dtype=bool) if learn is None else np.asarray(learn, dtype=bool)
     row_fold = folds_by_row[lines["row_pos"].to_numpy()]
+    line_learn = learn[lines["row_pos"].to_numpy()]
     dimensions = dimension_rows(lines)
     drawing = fit_drawing_ranker(drawn, features, params, seeds) if drawn is not None and drawing_weight else None
     for fold in np.unique(folds_by_row):
@@ -50,15 +54,16 @@ def oof_scores(lines: pd.DataFrame, folds_by_row: np.ndarray, features: list[str
         if not held.any():  # the fold's rows offer no candidate at all
             continue
         fold_lines, fold_text, fold_features = (
-            words.for_fold(lines, text, features, folds_by_row != fold) if words is not None
+            words.for_fold(lines, text, features, (folds_by_row != fold) & learn) if words is not None
             else (lines, text, features))
+        training = ~held & line_learn
         # each ranker is fitted only where the held-out fold has rows for it to score: the photos ranker and
         # the dimension ranker for height, width and depth rows, the other ranker for the rest
         held_dimensions, held_others = (held & dimensions).any(), (held & ~dimensions).any()
-        booster = fit_main_ranker(fold_lines[~held], fold_features, params, seeds) if held_dimensions else None
-        dimension_booster = (fit_dimension_ranker(fold_lines[~held], fold_text, fold_features, params, seeds)
+        booster = fit_main_ranker(fold_lines[training], fold_features, params, seeds) if held_dimensions else None
+        dimension_booster = (fit_dimension_ranker(fold_lines[training], fold_text, fold_features, params, seeds)
                              if fold_text is not None and held_dimensions else None)
-        other_booster = fit_other_ranker(fold_lines[~held], fold_features, params, seeds) if held_others else None
+        other_booster = fit_other_ranker(fold_lines[training], fold_features, params, seeds) if held_others else None
         scores[held] = add_drawing_scores(
             score_candidates(booster, dimension_booster, fold_lines[held], fold_features, other_booster),
             drawing, fold_lines[held], fold_features, drawing_weight)
@@ -92,8 +97,11 @@ def split_means(splits: list[dict]) -> dict:
 def scores_on_fresh_splits(table: FeatureTable, priors: Priors, fallback: bool, features: list[str],
                            params: RankerParams, seeds: range = FRESH_SEEDS, k_folds: int = 5,
                            text: pd.DataFrame | None = None, words: FoldWords | None = None,
-                           drawn: pd.DataFrame | None = None, drawing_weight: float = 0.0) -> list[dict]:
-    """Top-1 accuracy and F1 (every row answered) with the tuned parameters on fold splits they were not tuned on.
+                           drawn: pd.DataFrame | None = None, drawing_weight: float = 0.0,
+                           p_equal: float | None = P_EQUAL, rules: bool = False) -> list[dict]:
+    """Top-1 accuracy and F1 (every row answered) with the tuned parameters on fold splits they were not tuned on;
+    a photo's dimension rows answered together (`ranker.joint`; `p_equal` None: one by one). `rules`: each split's
+    figures also hold the simple rules' (`ranker.rules`), `rule_<rule>_<attribute>`, on the same split.
 
     The parameters were picked for the best out-of-fold top-1 on one split, so that split's figures are
     flattered by the choice; other splits are not. With about 600 rows, one split's F1 also moves by a
@@ -105,10 +113,15 @@ def scores_on_fresh_splits(table: FeatureTable, priors: Priors, fallback: bool, 
     out = []
     for seed in seeds:
         folds = image_folds(rows["image_name"], k=k_folds, seed=seed)
-        tops = top_candidates(lines, oof_scores(lines, folds, features, params, text, words=words, drawn=drawn,
-                                                drawing_weight=drawing_weight), n_rows)
+        tops = joint_tops(rows, lines, oof_scores(lines, folds, features, params, text, words=words, drawn=drawn,
+                                                  drawing_weight=drawing_weight), p_equal)
         answers = answers_for(table, tops, np.ones(n_rows), {}, priors, fallback)
-        out.append(split_measures(rows, tops, answers, has_positive))
+        measures = split_measures(rows, tops, answers, has_positive)
+        if rules:
+            measures |= {f"rule_{rule}_{attribute}": share
+                         for rule, shares in rule_accuracy(table, tops, priors, fallback).items() if rule != "ranker"
+                         for attribute, share in shares.items()}
+        out.append(measures)
     return out
 
 
@@ -156,7 +169,7 @@ def catalogue_confidence(table: FeatureTable, features: list[str], params: Ranke
     the fold split (0: the one `train` uses).
     """
     folds = image_folds(table.rows["image_name"], k=k_folds, seed=seed)
-    tops = top_candidates(table.lines, oof_scores(table.lines, folds, ranker_features(features, "precision"), params,
-                                                  text, words=words, drawn=drawn, drawing_weight=drawing_weight),
-                          len(table.rows))
+    tops = joint_tops(table.rows, table.lines, oof_scores(table.lines, folds, ranker_features(features, "precision"),
+                                                          params, text, words=words, drawn=drawn,
+                                                          drawing_weight=drawing_weight))
     return tops, out_of_fold_confidence(tops, folds)
