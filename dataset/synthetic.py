@@ -125,8 +125,31 @@ def _style(rng: random.Random) -> dict:
             "font": rng.choice(FONTS)}
 
 
-def draw_one(rng: random.Random) -> tuple[Image.Image, dict[str, str]]:
-    """One drawing and its labels, by attribute."""
+# How a drawing's lengths are named. "axes" (the default): by the line's direction, the vertical one the height, the
+# horizontal one the width, the receding edge the depth. "catalogue": as the catalogue's labels seem to name them
+# (train.csv: of the photos labelled with a depth and a width, the depth is the larger in 63%, equal in 30%, smaller
+# in 7%): the height the vertical length, the depth the longer of the horizontal ones (the front's width or the
+# receding edge), the width the shorter, a cylinder's depth its diameter. Out of fold the "catalogue" drawings read
+# the real height, width and depth rows worse, whichever rows the drawing ranker served (docs/experiments.md).
+CONVENTIONS = ("axes", "catalogue")
+ATTRIBUTE_OF_AXIS = {"H": "height", "W": "width", "D": "depth"}
+
+
+def named(lengths: dict[str, tuple[str, float]], kind: str, convention: str = "axes") -> dict[str, str]:
+    """The labels by attribute, from each drawn axis's (label, length in cm)."""
+    if convention not in CONVENTIONS:
+        raise ValueError(f"unknown convention {convention!r}; one of {', '.join(CONVENTIONS)}")
+    if convention == "axes":
+        return {ATTRIBUTE_OF_AXIS[axis]: label for axis, (label, _) in lengths.items()}
+    flat = sorted((cm, label) for axis, (label, cm) in lengths.items() if axis in ("W", "D"))
+    out = {"height": lengths["H"][0], "width": flat[0][1]}
+    if len(flat) > 1 or kind == "cylinder":
+        out["depth"] = flat[-1][1]
+    return out
+
+
+def draw_one(rng: random.Random, convention: str = "axes") -> tuple[Image.Image, dict[str, str]]:
+    """One drawing and its labels, by attribute (named by `convention`); the picture is the same for either."""
     width, height = rng.randint(700, 1500), rng.randint(600, 1400)
     canvas = Image.new("RGB", (width, height), tuple([rng.randint(238, 255)] * 3))
     draw = ImageDraw.Draw(canvas)
@@ -144,7 +167,7 @@ def draw_one(rng: random.Random) -> tuple[Image.Image, dict[str, str]]:
     y0 = rng.uniform(height * 0.12 + dy, max(height * 0.13 + dy, height - fh - height * 0.15))
     front = (x0, y0, x0 + fw, y0 + fh)
     _product(draw, kind, front, (dx, dy), rng)
-    labels: dict[str, str] = {}
+    drawn: dict[str, tuple[str, float]] = {}
     offset = rng.uniform(0.04, 0.09) * min(width, height)
     lengths = [Length("H", h_cm), Length("W", w_cm)] + ([Length("D", d_cm)] if kind == "box" else [])
     centre = (x0 + (fw + dx) / 2, y0 + (fh - dy) / 2)
@@ -175,9 +198,9 @@ def draw_one(rng: random.Random) -> tuple[Image.Image, dict[str, str]]:
         mx = min(max(mx, text.width / 2 + 4), width - text.width / 2 - 4)  # the whole label on the canvas
         my = min(max(my, text.height / 2 + 4), height - text.height / 2 - 4)
         canvas.paste(text, (round(mx - text.width / 2), round(my - text.height / 2)), text)
-        labels[{"H": "height", "W": "width", "D": "depth"}[length.axis]] = label
+        drawn[length.axis] = (label, length.cm)
     _distractors(canvas, draw, style, rng, (x0, y0, x0 + fw, y0 + fh))
-    return canvas, labels
+    return canvas, named(drawn, kind, convention)
 
 
 def _distractors(canvas: Image.Image, draw: ImageDraw.ImageDraw, style: dict, rng: random.Random,
@@ -199,14 +222,15 @@ def _distractors(canvas: Image.Image, draw: ImageDraw.ImageDraw, style: dict, rn
         draw.text(where, text, font=font, fill=tuple([rng.randint(20, 120)] * 3))
 
 
-def make_drawings(folder: Path, n: int, seed: int = 0) -> Path:
-    """`n` drawings as JPEGs in `folder/images`, their rows in `folder/labels.csv`; the same bytes for the same seed."""
+def make_drawings(folder: Path, n: int, seed: int = 0, convention: str = "axes") -> Path:
+    """`n` drawings as JPEGs in `folder/images`, their rows in `folder/labels.csv`; the same bytes for the same seed
+    (the pictures the same for every `convention`: it names the lengths, it does not draw them)."""
     images = Path(folder) / "images"
     images.mkdir(parents=True, exist_ok=True)
     rows = []
     for k in range(n):
         rng = random.Random(seed * 1_000_003 + k)
-        canvas, labels = draw_one(rng)
+        canvas, labels = draw_one(rng, convention)
         name = f"syn-{seed}-{k:05d}.jpg"
         canvas.save(images / name, quality=rng.randint(80, 95))
         rows += [{"image_link": f"https://synthetic/{name}", "group_id": GROUP, "entity_name": entity,
@@ -225,8 +249,10 @@ def main() -> None:
     cli.add_argument("--n", type=int, default=600)
     cli.add_argument("--seed", type=int, default=0)
     cli.add_argument("--out", type=Path, default=Path("out/synthetic"))
+    cli.add_argument("--convention", choices=CONVENTIONS, default="axes",
+                     help="how the lengths are named: by the lines' axes, or as the catalogue seems to name them")
     args = cli.parse_args()
-    print(make_drawings(args.out, args.n, args.seed))
+    print(make_drawings(args.out, args.n, args.seed, args.convention))
 
 
 if __name__ == "__main__":
