@@ -24,7 +24,7 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -c constraints.txt -e ".[dev,easyocr,ray]"
+	$(BIN)/pip install -q -c constraints.txt -e ".[dev,easyocr,ray,review]"
 	touch $@
 
 # after a change of dependencies in pyproject.toml: the environment's versions become the new constraints

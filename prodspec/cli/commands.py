@@ -124,6 +124,12 @@ def evaluate(args) -> None:
         print(json.dumps({k: v.as_dict() for k, v in table.items()}, indent=1))
     else:
         print(format_score_table(table))
+    if "machine_answer" in labels and not args.json:  # a reviewer's corrections (`prodspec review`)
+        from prodspec.review.corrections import changed_shares
+
+        print("\nreviewer changed the machine's answer (share of reviewed rows):")
+        for line in changed_shares(labels).to_dict("records"):
+            print(f"  {line['group']:32} {line['reviewed']:>6} reviewed, {line['changed']:.3f} changed")
 
 
 def bench(args) -> None:
@@ -140,6 +146,13 @@ def explain(args) -> None:
 
     print(explain(args.image, args.entity, args.group, args.output, args.model, args.cache_dir))
     print(args.output)
+
+
+def review(args) -> None:
+    from prodspec.review.serve import serve
+
+    serve(args.input, args.images, args.predictions, args.labels, host=args.host, port=args.port,
+          reviewer=args.reviewer, model_dir=args.model, cache_dir=args.cache_dir)
 
 
 def download(args) -> None:

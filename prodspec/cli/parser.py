@@ -208,6 +208,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", **model)
     p.add_argument("--cache-dir", **cache)
 
+    p = _verb(sub, "review", "check the answers in a browser, least confident first; corrections become labels",
+              "prodspec review --input test.csv --images images/ --predictions predictions.csv "
+              "--labels corrections.csv", commands.review)
+    p.add_argument("--input", **rows_csv)
+    p.add_argument("--images", **images)
+    p.add_argument("--predictions", type=Path, required=True,
+                   help="the answers to review: `prodspec predict --details` output (index,prediction,confidence,...)")
+    p.add_argument("--labels", type=Path, required=True,
+                   help="the corrections file, written at each action in the labels format (created if missing; "
+                        "`prodspec train --labels` reads it)")
+    p.add_argument("--host", default="127.0.0.1", help="address to serve on (loopback: this machine only)")
+    p.add_argument("--port", type=int, default=8765, help="port to serve on")
+    p.add_argument("--reviewer", default=None, help="name written beside each correction (default: the login)")
+    p.add_argument("--model", **model)
+    p.add_argument("--cache-dir", **cache)
+
     p = _verb(sub, "download", "fetch an input CSV's photos by link into a folder (resumable)",
               "prodspec download --input test.csv --images images/", commands.download)
     p.add_argument("--input", **rows_csv)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -17,12 +18,25 @@ from prodspec.dataset.images import UnreadableImage, decode_rgb
 from prodspec.dataset.rows import check_output
 from prodspec.dataset.units import allowed_units, entity_names
 from prodspec.features.columns import KINDS
+from prodspec.ranker.answers import answer_text
+from prodspec.ranker.artifacts import RankerModel
 from prodspec.ranker.selection import value_mass
 from prodspec.serving.predict import load_ranker, ocr_settings, rank_candidates
 
 MIN_SIDE = 1000  # a small photo is drawn enlarged to this shortest side, so its labels stay legible
 FONT = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
 CHOSEN, OTHER, BOX, LINE = (30, 160, 60, 255), (220, 120, 20, 255), (90, 90, 90, 220), (40, 110, 220, 200)
+
+
+@dataclass
+class Explanation:
+    """One row's answer as `explain` draws it: what was said, and the candidates in the order the answer is picked
+    in (`rank` from 1; `answer`: the string each would be answered as, empty for a unit the attribute refuses)."""
+    said: str
+    answer: str
+    confidence: float
+    source: str
+    candidates: pd.DataFrame  # rank, share, score, value, unit_name, unit_allowed, kind, confidence, axis, answer
 
 
 def explain(image: Path, entity: str, group: str = "", output: Path = Path("out/explain.png"),
@@ -32,7 +46,18 @@ def explain(image: Path, entity: str, group: str = "", output: Path = Path("out/
         raise UserError(f"{output}: name a .png (or .jpg) file to draw into")
     if entity not in allowed_units():
         raise UserError(f"unknown attribute {entity!r}; one of {', '.join(entity_names())}")
-    model = load_ranker(model_dir)
+    cache = OcrCache(cache_dir)
+    try:
+        found = explanation(image, entity, group, output, load_ranker(model_dir), cache, top)
+    finally:
+        cache.close()
+    listing = found.candidates.drop(columns=["answer"])
+    return f"answer: {found.said}\n" + (listing.to_string(index=False) if len(listing) else "no candidates")
+
+
+def explanation(image: Path, entity: str, group: str, output: Path, model: RankerModel, cache: OcrCache,
+                top: int = 8) -> Explanation:
+    """Read `image` (through `cache`), answer its `entity` row with `model`, and draw why into `output`."""
     settings = ocr_settings(model)
     try:  # the picture the OCR read: the boxes are in its pixels
         pixels = decode_rgb(image, max_side=settings.max_side or None)
@@ -40,11 +65,7 @@ def explain(image: Path, entity: str, group: str = "", output: Path = Path("out/
         raise UserError(str(error)) from None
     rows = pd.DataFrame([{"index": "0", "image_link": image.name, "group_id": str(group), "entity_name": entity,
                           "image_name": image.name}])
-    cache = OcrCache(cache_dir)
-    try:
-        readings, _ = read_folder(rows["image_name"], image.parent, settings, cache, workers=1, progress=False)
-    finally:
-        cache.close()
+    readings, _ = read_folder(rows["image_name"], image.parent, settings, cache, workers=1, progress=False)
     reading = readings[image.name]
     candidates = image_candidates(reading)
     table, ranked = rank_candidates(rows, {image.name: candidates}, model)
@@ -70,7 +91,9 @@ def explain(image: Path, entity: str, group: str = "", output: Path = Path("out/
     listing[["share", "score"]] = listing[["share", "score"]].round(3)
     listing.insert(0, "rank", range(1, len(listing) + 1))
     listing["kind"] = listing["kind"].map(lambda k: KINDS[int(k)])
-    return f"answer: {said}\n" + (listing.to_string(index=False) if len(listing) else "no candidates")
+    listing["answer"] = [answer_text(v, u, str(group), entity, model.priors) if ok > 0 else ""
+                         for v, u, ok in zip(listing["value"], listing["unit_name"], listing["unit_allowed"])]
+    return Explanation(said, answer.text, float(answer.confidence), answer.source, listing.reset_index(drop=True))
 
 
 def _said(answer, chosen: int, confidence: float, threshold: float, read_text: bool) -> str:

@@ -1,0 +1,1 @@
+"""A local web page where a person checks the machine's answers; the corrections become training labels."""
