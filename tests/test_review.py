@@ -16,10 +16,12 @@ import pytest
 from starlette.testclient import TestClient
 
 from prodspec.candidates.cache import OcrCache
+from prodspec.dataset.errors import UserError
 from prodspec.ranker.artifacts import load_model
 from prodspec.review.app import MAX_BODY, Review, make_app
 from prodspec.review.corrections import COLUMNS, Corrections, changed_shares
 from prodspec.review.queue import Overlays, ReviewQueue
+from prodspec.review.serve import serve
 from prodspec.serving.predict import load_ranker, predict
 from prodspec.training.train import train
 from tests.synthetic import make_image_set
@@ -80,6 +82,12 @@ def test_the_server_refuses_what_it_must_and_serves_no_photo_outside_the_folder(
     script = (ROOT / "prodspec/review/static/review.js").read_text()
     assert "innerHTML" not in script and "insertAdjacentHTML" not in script
     assert not (answered / "corrections.csv").exists()  # nothing refused was written
+    with socket.socket() as taken:  # a port in use: one line
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        with pytest.raises(UserError, match="choose another --port"):
+            serve(answered / "in.csv", answered / "images", answered / "answers.csv", answered / "corrections.csv",
+                  port=taken.getsockname()[1])
 
 
 def test_two_writers_keep_each_others_rows_and_undo_restores(answered):

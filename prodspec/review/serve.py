@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import socket
 from pathlib import Path
 
 from prodspec.dataset.errors import UserError
@@ -27,6 +28,11 @@ def serve(input_csv: Path, images: Path, predictions: Path, labels: Path, host: 
     check_output(labels, input_csv=input_csv)
     if Path(labels).resolve() == Path(predictions).resolve():
         raise UserError(f"{labels}: that is the predictions file; name another file for the corrections")
+    with socket.socket() as probe:  # a port in use: one line, before the model is loaded
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise UserError(f"cannot serve on {host}:{port} ({error.strerror}); choose another --port") from None
     queue = ReviewQueue(input_csv, predictions, images)
     corrections = Corrections(labels)
     overlays = Overlays(queue, load_ranker(model_dir), Path(labels).parent / f".{Path(labels).name}.drawings",
