@@ -20,7 +20,7 @@ from prodspec.dataset.errors import UserError
 from prodspec.ranker.artifacts import load_model
 from prodspec.review.app import MAX_BODY, Review, make_app
 from prodspec.review.corrections import COLUMNS, Corrections, changed_shares
-from prodspec.review.queue import Overlays, ReviewQueue
+from prodspec.review.queue import Overlays, ReviewQueue, typed_value
 from prodspec.review.serve import serve
 from prodspec.serving.predict import load_ranker, predict
 from prodspec.training.train import train
@@ -77,7 +77,9 @@ def test_the_server_refuses_what_it_must_and_serves_no_photo_outside_the_folder(
     refused = client.post("/api/action", json={"tab": "t", "row": row, "action": "type", "value": "12 volt"})
     assert refused.status_code == 422 and "not a unit of item_weight" in refused.json()["reason"]
     refused = client.post("/api/action", json={"tab": "t", "row": row, "action": "type", "value": "twelve grams"})
-    assert refused.status_code == 422 and "number unit" in refused.json()["reason"]
+    assert refused.status_code == 422 and "type one number and a unit" in refused.json()["reason"]
+    assert typed_value("250 g", "item_weight") == "250.0 gram"  # read as a print is read
+    assert typed_value("500 gram", "item_weight") == "500 gram"  # the official form, kept as typed
     # every text is the page's to set as text: the server sends JSON, and the page sets no markup from it
     script = (ROOT / "prodspec/review/static/review.js").read_text()
     assert "innerHTML" not in script and "insertAdjacentHTML" not in script
@@ -96,11 +98,11 @@ def test_two_writers_keep_each_others_rows_and_undo_restores(answered):
     rows = first.queue.position
     assert one.post("/api/action", json={"tab": "a", "row": rows["p0"], "action": "accept"}).json()["ok"]
     assert two.post("/api/action", json={"tab": "b", "row": rows["p1"], "action": "type",
-                                         "value": "250 gram"}).json()["ok"]
+                                         "value": "250 g"}).json()["ok"]
     assert one.post("/api/action", json={"tab": "a", "row": rows["p2"], "action": "empty"}).json()["ok"]
     saved = pd.read_csv(answered / "corrections.csv", dtype=str, keep_default_na=False).set_index("index")
     assert list(saved.columns) == COLUMNS[1:] and set(saved.index) == {"p0", "p1", "p2"}
-    assert saved.at["p1", "entity_value"] == "250 gram" and saved.at["p2", "entity_value"] == ""
+    assert saved.at["p1", "entity_value"] == "250.0 gram" and saved.at["p2", "entity_value"] == ""
     assert one.post("/api/undo", json={"tab": "a"}).json()["ok"]  # tab a's last action: p2
     saved = pd.read_csv(answered / "corrections.csv", dtype=str, keep_default_na=False)
     assert set(saved["index"]) == {"p0", "p1"}

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from prodspec.candidates.cache import OcrCache
+from prodspec.candidates.image import text_candidates
 from prodspec.dataset.check import Refused, read_prediction
 from prodspec.dataset.errors import UserError
 from prodspec.dataset.rows import read_predictions, read_rows
@@ -128,15 +129,20 @@ def _number(value: float) -> float | None:
 
 
 def typed_value(text: str, entity: str) -> str:
-    """A value a reviewer typed, in the labels' official form (`12.5 centimetre`); refused, with the reason, where
-    the official checker refuses it or the attribute does not allow its unit."""
+    """A value a reviewer typed, in the labels' official form (`12.5 centimetre`): as the official checker reads it,
+    or else as the parser reads a print (`250 g`, `12.5cm`, `3 lbs`); refused, with the reason, where neither reads
+    one number and unit, or the attribute does not allow the unit."""
     try:
         read = read_prediction(text.strip())
+        number = text.split()[0] if read else ""  # as typed: 500 or 500.0 (a group's habit)
     except Refused as refused:
-        raise ValueError(str(refused)) from None
+        printed = text_candidates(text.strip()).candidates
+        if len(printed) != 1:
+            raise ValueError(f"{refused}; type one number and a unit, such as 12.5 centimetre") from None
+        read, number = (printed[0].value, printed[0].unit), f"{float(printed[0].value)}"
     if read is None:
         raise ValueError("type a number and a unit, such as 12.5 centimetre (or use 'not on the photo')")
-    _, unit = read
+    unit = read[1]
     if unit not in allowed_units()[entity]:
         raise ValueError(f"{unit} is not a unit of {entity}: one of {', '.join(sorted(allowed_units()[entity]))}")
-    return f"{text.split()[0]} {unit}"  # the number as typed (500 or 500.0: a group's habit), the unit's full name
+    return f"{number} {unit}"

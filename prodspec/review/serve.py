@@ -29,6 +29,7 @@ def serve(input_csv: Path, images: Path, predictions: Path, labels: Path, host: 
     if Path(labels).resolve() == Path(predictions).resolve():
         raise UserError(f"{labels}: that is the predictions file; name another file for the corrections")
     with socket.socket() as probe:  # a port in use: one line, before the model is loaded
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: a closed server's port is free
         try:
             probe.bind((host, port))
         except OSError as error:
