@@ -28,10 +28,10 @@ from prodspec.cli.commands import chosen_text_corpus
 from prodspec.dataset.splits import image_folds
 from prodspec.paths import SHARED_DATA, SHIPPED_MODEL_DIR
 from prodspec.ranker.answers import answer_text
-from prodspec.ranker.blend import DRAWING_BLEND, ranker_features
-from prodspec.ranker.joint import DIMENSIONS, best_assignment, quantity_masses
+from prodspec.ranker.blend import DIMENSIONS, DRAWING_BLEND, ranker_features
+from prodspec.ranker.joint import best_assignment, quantity_masses
 from prodspec.ranker.lambdarank import RankerParams
-from prodspec.ranker.selection import value_mass
+from prodspec.ranker.selection import in_answer_order
 from prodspec.training.crossval import oof_scores
 from prodspec.training.data import training_data
 
@@ -66,8 +66,7 @@ def quantity_answers(table, scores: np.ndarray, priors) -> tuple[dict[tuple[int,
     score), written as the row's answer is; and each row's quantity answered one by one."""
     lines = table.lines
     allowed = lines[lines["unit_allowed"] > 0].assign(score=scores[(lines["unit_allowed"] > 0).to_numpy()])
-    allowed = allowed.assign(value_mass=value_mass(allowed)).sort_values(
-        ["row_pos", "value_mass", "score"], ascending=[True, False, False])
+    allowed = in_answer_order(allowed)
     first = allowed.groupby(["row_pos", "qty_group"], sort=False).head(1)
     alone = allowed.groupby("row_pos", sort=False).head(1)
     rows = table.rows

@@ -3,6 +3,8 @@ text rows, and a ranker for every attribute but height, width and depth."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 
@@ -17,16 +19,21 @@ from prodspec.ranker.lambdarank import (
     score,
 )
 
-DIMENSIONS = {"height", "width", "depth"}
+DIMENSIONS = ("height", "width", "depth")  # the attributes the dimension ranker scores, in the order tables show them
 # weight of the photos ranker's standardized score in a dimension row's blend (`score_candidates`): out of
 # fold, dimension top-1 0.634 -> 0.656 over 12 fold seeds where 0.5 was picked among 0, 0.25, 0.5, 1 and 2,
 # and 0.613 -> 0.623 over 16 other fold seeds
 DIMENSION_BLEND = 0.5
 
 
-def rows_of(lines: pd.DataFrame, entities: set[str]) -> np.ndarray:
+def entity_codes(entities: Iterable[str]) -> set[int]:
+    """The `entity` feature's codes of these attributes."""
+    return {entity_names().index(e) for e in entities}
+
+
+def rows_of(lines: pd.DataFrame, entities: Iterable[str]) -> np.ndarray:
     """Which feature lines belong to a row of these attributes."""
-    return lines["entity"].isin([entity_names().index(e) for e in entities]).to_numpy()
+    return lines["entity"].isin(entity_codes(entities)).to_numpy()
 
 
 def dimension_rows(lines: pd.DataFrame) -> np.ndarray:

@@ -20,10 +20,9 @@ import math
 import numpy as np
 import pandas as pd
 
-from prodspec.dataset.units import entity_names
+from prodspec.ranker.blend import DIMENSIONS, dimension_rows
 from prodspec.ranker.selection import top_candidates, value_mass
 
-DIMENSIONS = ("height", "width", "depth")
 # the weight of an assignment per pair of rows given one quantity: chosen among 0 (never), 0.19, 0.3, 0.5 and 0.7 on
 # fold splits 1-10 of the simulation and held on splits 11-20 (docs/experiments.md); 1 would answer each row alone
 P_EQUAL = 0.5
@@ -65,7 +64,6 @@ def joint_choices(rows: pd.DataFrame, lines: pd.DataFrame, scores: np.ndarray, t
     """The rows (by row_pos) whose quantity the joint answer changes, and the quantity each takes. Only the rows of a
     photo asked for two or three of height, width and depth are weighed, and only where two of them, answered one by
     one (`tops`), answer one quantity."""
-    codes = {entity_names().index(e) for e in DIMENSIONS}
     dimension = rows["entity_name"].isin(DIMENSIONS).to_numpy() & (tops["cand_pos"] >= 0).to_numpy()
     names = rows["image_name"].to_numpy()
     photos = pd.Series(np.arange(len(rows)))[dimension].groupby(names[dimension]).agg(list)
@@ -73,10 +71,10 @@ def joint_choices(rows: pd.DataFrame, lines: pd.DataFrame, scores: np.ndarray, t
     if photos.empty or "qty_group" not in lines:
         return {}
     involved = np.concatenate(photos.to_numpy())
-    keep = lines["row_pos"].isin(involved).to_numpy() & lines["entity"].isin(codes).to_numpy()
+    keep = lines["row_pos"].isin(involved).to_numpy() & dimension_rows(lines)
     masses = quantity_masses(lines[keep], scores[keep])
     by_row = {r: part.set_index("qty_group")["mass"] for r, part in masses.groupby("row_pos")}
-    group_of = lines.set_index(["row_pos", "cand_pos"])["qty_group"]
+    group_of = lines[keep].set_index(["row_pos", "cand_pos"])["qty_group"]
     own = {r: group_of[(r, int(tops.at[r, "cand_pos"]))] for r in involved}
     changed = {}
     for members in photos:

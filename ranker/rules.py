@@ -13,13 +13,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from prodspec.dataset.units import entity_names
 from prodspec.features.build import FeatureTable
 from prodspec.features.priors import Priors
 from prodspec.ranker.answers import answers_for
+from prodspec.ranker.blend import DIMENSIONS, entity_codes
 from prodspec.ranker.selection import rule_baseline
 
-DIMENSIONS = ("height", "width", "depth")
 # a value rule: among a row's allowed candidates of the attribute's family, the sort keys (ascending) whose first line
 # is the pick; the quantity's first-printed unit (`twin_first` 1, or NaN for a quantity in one unit) then the print
 # order break ties
@@ -95,7 +94,7 @@ def unit_rule(lines: pd.DataFrame, tops: pd.DataFrame, rule: str) -> pd.DataFram
 def rule_tops(lines: pd.DataFrame, n_rows: int, rule: str, tops: pd.DataFrame | None = None) -> pd.DataFrame:
     """Each row's pick by `rule` (one of RULES); the unit rules need the ranker's `tops`."""
     if rule == "peer":
-        return rule_baseline(lines, n_rows, {entity_names().index(e) for e in DIMENSIONS})
+        return rule_baseline(lines, n_rows, entity_codes(DIMENSIONS))
     if rule in VALUE_RULES:
         return value_rule(lines, n_rows, rule)
     if tops is None:

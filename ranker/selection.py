@@ -30,10 +30,9 @@ def top_candidates(table: pd.DataFrame, scores: np.ndarray, n_rows: int,
     out = pd.DataFrame({"row_pos": np.arange(n_rows)})
     if allowed.empty:
         return out.assign(cand_pos=-1, label=0, **{c: np.nan for c in CONFIDENCE_FEATURES})
-    allowed = allowed.assign(value_mass=value_mass(allowed)).sort_values(
-        ["row_pos", "value_mass", "score"], ascending=[True, False, False])
-    row_best = allowed.groupby("row_pos", sort=False)["score"].max()
+    allowed = in_answer_order(allowed)
     if forced:
+        row_best = allowed.groupby("row_pos", sort=False)["score"].max()
         wanted = allowed["row_pos"].map(forced)
         allowed = allowed[wanted.isna() | (allowed["qty_group"] == wanted)]
     grouped = allowed.groupby("row_pos", sort=False)
@@ -57,6 +56,13 @@ def top_candidates(table: pd.DataFrame, scores: np.ndarray, n_rows: int,
     out["cand_pos"] = out["cand_pos"].fillna(-1).astype(int)
     out["label"] = out["label"].fillna(0).astype(int)
     return out
+
+
+def in_answer_order(allowed: pd.DataFrame) -> pd.DataFrame:
+    """A row's scored allowed-unit lines in the order its answer is picked in: by their value's score mass
+    (`value_mass`, kept as a column), then by score."""
+    return allowed.assign(value_mass=value_mass(allowed)).sort_values(
+        ["row_pos", "value_mass", "score"], ascending=[True, False, False])
 
 
 def value_mass(allowed: pd.DataFrame) -> pd.Series:

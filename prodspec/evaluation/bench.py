@@ -157,6 +157,7 @@ def run_bench(labels: Path | list[Path] | None = None, images: Path | list[Path]
                                            rules=model_seed == report["params"]["seed"])
         for model_seed in (report["params"]["seed"], *OTHER_MODEL_SEEDS)}
     fresh = fresh_by_seed[report["params"]["seed"]]
+    fresh_mean = split_means(fresh)
     by_seed = [{"seed": model_seed, **split_means(fresh_by_seed[model_seed])} for model_seed in OTHER_MODEL_SEEDS]
     recall = recall_table(rows, [data.images[n].candidates if n in data.images else []
                                  for n in rows["image_name"]])
@@ -182,7 +183,7 @@ def run_bench(labels: Path | list[Path] | None = None, images: Path | list[Path]
         "scores": {s: report[s] for s in ("ranker", "baseline", "oracle")},
         "candidate_recall": recall, "top1_accuracy_where_possible": report["top1_accuracy_where_possible"],
         "fresh_splits": fresh, "fresh_splits_other_model_seeds": by_seed,
-        "rules": {"photos": _plain(rule_frame(split_means(fresh))),
+        "rules": {"photos": _plain(rule_frame(fresh_mean)),
                   "text": None if data.text is None else _plain(text_rules(data.text))},
         "thresholds": report["thresholds"], "objective": report["objective"], "fallback": report["fallback"],
         "threshold_curve": curve, "precision_objective": precision_point, "losses": losses, "speed": speed,
@@ -199,7 +200,7 @@ def run_bench(labels: Path | list[Path] | None = None, images: Path | list[Path]
                                            out / "reliability.png"),
         "ocr_seconds": figures.ocr_seconds(ocr_seconds, out / "ocr_seconds.png"),
         "losses": figures.losses(losses, out / "losses.png"),
-        "rules": rule_figure(split_means(fresh), out / "rules.png"),
+        "rules": rule_figure(fresh_mean, out / "rules.png"),
     }
     results["figures"] = {k: p.name for k, p in pngs.items()}
     (out / "results.json").write_text(json.dumps(results, indent=1))

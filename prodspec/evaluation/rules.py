@@ -18,9 +18,8 @@ import numpy as np
 import pandas as pd
 
 from prodspec.dataset.units import entity_names
+from prodspec.ranker.blend import DIMENSIONS
 from prodspec.ranker.rules import RULE_TEXT, RULES, VALUE_RULES, rule_tops
-
-DIMENSIONS = ("height", "width", "depth")
 
 
 def rule_frame(mean: dict) -> pd.DataFrame:

@@ -149,7 +149,7 @@ def split_measures(rows: pd.DataFrame, tops: pd.DataFrame, answers: list[str], h
         measures[f"{axis}_accuracy"] = share(entity == axis)
         measures[f"{axis}_top1"] = (round(top1_accuracy(tops, has_positive & (entity == axis)), 4)
                                     if (has_positive & (entity == axis)).any() else None)
-    for name in sorted(set(entity) - DIMENSIONS):
+    for name in sorted(set(entity) - set(DIMENSIONS)):
         measures[f"{name}_accuracy"] = share(entity == name)
     if "source" in rows and rows["source"].nunique() > 1:
         for source in sorted(rows["source"].unique()):

@@ -18,7 +18,6 @@ from prodspec.dataset.errors import UserError
 from prodspec.dataset.evaluate import score_table
 from prodspec.dataset.rows import TextCorpus, check_output
 from prodspec.dataset.splits import image_folds
-from prodspec.dataset.units import entity_names
 from prodspec.features.columns import CATEGORICAL
 from prodspec.features.priors import Priors
 from prodspec.progress import Stages
@@ -27,6 +26,7 @@ from prodspec.ranker.artifacts import save_model
 from prodspec.ranker.blend import (
     DIMENSIONS,
     DRAWING_BLEND,
+    entity_codes,
     fit_dimension_ranker,
     fit_drawing_ranker,
     fit_main_ranker,
@@ -122,7 +122,7 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path, objective: str = 
     calibration = fit_calibration(confidence[chosen], exact[chosen])
 
     ranker_answers = answers_for(table, tops, confidence, thresholds, priors, fallback)
-    baseline_tops = rule_baseline(lines, n_rows, {entity_names().index(e) for e in DIMENSIONS})
+    baseline_tops = rule_baseline(lines, n_rows, entity_codes(DIMENSIONS))
     baseline_answers = answers_for(table, baseline_tops, np.ones(n_rows), {}, priors, fallback=False)
     oracle_answers = _oracle_answers(rows, lines, priors)
     labels = rows[["index", "entity_name", "entity_value"]]
