@@ -34,6 +34,7 @@ class Corrections:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.lock = self.path.with_name(f".{self.path.name}.lock")
+        self._seen: tuple[tuple[int, int, int], dict[str, dict]] | None = None  # the file as last read, by its stat
         if self.path.exists():  # refused at start, in one line, rather than at the first action
             self.read()
 
@@ -48,11 +49,16 @@ class Corrections:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def read(self) -> dict[str, dict]:
-        """The reviewed rows by index."""
-        if not self.path.exists():
+        """The reviewed rows by index (read again only when the file was replaced since: every page asks for it)."""
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
             return {}
-        frame = read_csv_text(self.path)
-        return {r["index"]: {c: r.get(c, "") for c in COLUMNS} for r in frame.to_dict("records")}
+        key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        if self._seen is None or self._seen[0] != key:
+            frame = read_csv_text(self.path)
+            self._seen = (key, {r["index"]: {c: r.get(c, "") for c in COLUMNS} for r in frame.to_dict("records")})
+        return dict(self._seen[1])
 
     def put(self, record: dict) -> dict | None:
         """Write one row's record (replacing its earlier one); the earlier one, for an undo."""
