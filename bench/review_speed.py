@@ -77,15 +77,15 @@ def screenshot(folder: Path, out: Path) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
-    from tests.test_review import _browser, _free_port
+    from tests.browser import free_port, headless_chromium
 
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "prodspec", "review", "--input", str(SAMPLE / "sample.csv"),
                                "--images", str(SAMPLE / "images"), "--predictions", str(folder / "sample_answers.csv"),
                                "--labels", str(folder / "shot.csv"), "--port", str(port), "--reviewer", "reviewer"],
                               stdout=subprocess.PIPE, text=True)
     server.stdout.readline()
-    browser = _browser()
+    browser = headless_chromium()
     try:
         time.sleep(1)
         browser.get(f"http://127.0.0.1:{port}/")

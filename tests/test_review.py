@@ -2,7 +2,6 @@
 the corrections file it writes, what it refuses, and training on the corrections."""
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -24,6 +23,7 @@ from prodspec.review.queue import Overlays, ReviewQueue, typed_value
 from prodspec.review.serve import serve
 from prodspec.serving.predict import load_ranker, predict
 from prodspec.training.train import train
+from tests.browser import free_port, headless_chromium
 from tests.synthetic import make_image_set
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,12 +110,6 @@ def test_two_writers_keep_each_others_rows_and_undo_restores(answered):
     assert shares.at["all", "reviewed"] == 2
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _serve(folder: Path, port: int) -> subprocess.Popen:
     process = subprocess.Popen(
         [sys.executable, "-m", "prodspec", "review", "--input", str(folder / "in.csv"), "--images",
@@ -134,28 +128,14 @@ def _serve(folder: Path, port: int) -> subprocess.Popen:
     raise AssertionError("the review server did not answer")
 
 
-def _browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not (chromium and driver):
-        pytest.fail("the browser tests need Chromium and its driver: apt-get install chromium chromium-driver")
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000"):
-        options.add_argument(argument)
-    return webdriver.Chrome(options=options, service=Service(driver))
-
-
 def test_a_reviewer_accepts_corrects_is_refused_restarts_and_trains_on_the_corrections(answered):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
-    port = _free_port()
+    port = free_port()
     server = _serve(answered, port)
-    browser = _browser()
+    browser = headless_chromium()
     wait = WebDriverWait(browser, 20)
     try:
         browser.get(f"http://127.0.0.1:{port}/")
