@@ -76,14 +76,16 @@ def _cached_photos(cache: Path) -> int:
 def test_a_killed_run_resumes_without_reading_a_photo_twice(tmp_path):
     source = _rendered(tmp_path)
     output, cache = tmp_path / "out.csv", tmp_path / "cache"
-    run = subprocess.Popen(_cli("predict", "--ray", "--input", source, "--images", tmp_path / "images",
-                                "--output", output, "--cache-dir", cache),
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    errors = tmp_path / "first_run.stderr"
+    with errors.open("w") as stderr:
+        run = subprocess.Popen(_cli("predict", "--ray", "--input", source, "--images", tmp_path / "images",
+                                    "--output", output, "--cache-dir", cache),
+                               stdout=subprocess.DEVNULL, stderr=stderr)
     parts = tmp_path / ".out.csv.parts"
     deadline = time.monotonic() + 180
     while not list(parts.glob("block-*.parquet")) and time.monotonic() < deadline and run.poll() is None:
         time.sleep(0.2)
-    assert run.poll() is None, "the run ended before it could be killed"
+    assert run.poll() is None, f"the run ended before it could be killed: {errors.read_text()[-3000:]}"
     run.send_signal(signal.SIGKILL)
     run.wait()
     time.sleep(3)  # what the killed run's actors finished before they went
