@@ -6,6 +6,7 @@
     python -m bench.fold_splits --without drawn_                  # an ablation: these features left out
     python -m bench.fold_splits --one-by-one                      # a photo's dimension rows answered one by one
     python -m bench.fold_splits --rules                           # and the simple rules on the same splits
+    python -m bench.fold_splits --dimension-blend 0.5             # the photos ranker's weight in a dimension row
 
 One fold split of about 600 rows moves top-1 and F1 by a few rows, so a change of 0.005 is within the noise of a
 few splits; over 20 it is not. The table is built as `prodspec train` builds it (OCR from the cache or the shipped
@@ -41,12 +42,16 @@ DEFAULT_SOURCES = [SHARED_DATA / "dev", SHARED_DATA / "more"]
 def fold_splits(labels: list[Path], images: list[Path], model_dir: Path, splits: int, text_corpus: list[Path] | None,
                 train_csv: Path | None = None, cache_dir: Path | None = None, progress: bool = True,
                 without: tuple[str, ...] = (), first_split: int = 1, synthetic: Path | None = None,
-                drawing_weight: float | None = None, p_equal: float | None = P_EQUAL, rules: bool = False) -> dict:
+                drawing_weight: float | None = None, p_equal: float | None = P_EQUAL, rules: bool = False,
+                dimension_blend: float | None = None) -> dict:
     """`drawing_weight`: the drawing ranker's weight in the blend (default: the model's; it needs `synthetic`);
+    `dimension_blend`: the photos ranker's weight in a dimension row's blend (default: the model's);
     `p_equal`: the joint answer's weight (`ranker.joint`; None: one by one); `rules`: the simple rules too."""
     meta = json.loads((model_dir / "meta.json").read_text())
     if drawing_weight is None:
         drawing_weight = float(meta.get("drawing_weight", 0.0)) if synthetic is not None else 0.0
+    if dimension_blend is None:
+        dimension_blend = float(meta.get("dimension_blend", 0.5))
     settings = OcrSettings.from_meta(meta["ocr_settings"])
     cache = OcrCache(cache_dir)
     try:
@@ -59,11 +64,12 @@ def fold_splits(labels: list[Path], images: list[Path], model_dir: Path, splits:
     per_split = scores_on_fresh_splits(data.table, data.priors, meta["fallback"], features, params,
                                        seeds=range(first_split, first_split + splits), text=data.text,
                                        words=data.words, drawn=data.drawn, drawing_weight=drawing_weight,
-                                       p_equal=p_equal, rules=rules)
+                                       p_equal=p_equal, rules=rules, dimension_blend=dimension_blend)
     return {"model": str(model_dir), "params": meta["params"], "rows": len(data.rows), "text_rows": data.text_rows,
             "sources": data.rows["source"].value_counts().to_dict(),
             "text_corpus": [str(c) for c in corpora_of(text_corpus)], "synthetic": str(synthetic) if synthetic else None,
-            "without": list(without), "drawing_weight": drawing_weight, "p_equal": p_equal, "splits": per_split,
+            "without": list(without), "drawing_weight": drawing_weight, "dimension_blend": dimension_blend,
+            "p_equal": p_equal, "splits": per_split,
             "mean": split_means(per_split)}
 
 
@@ -97,6 +103,8 @@ def main() -> None:
     cli.add_argument("--synthetic", type=Path, default=None, help="a folder of synthetic drawings to learn from too")
     cli.add_argument("--drawing-weight", type=float, default=None,
                      help="the drawing ranker's weight in the blend (default: the model's, with --synthetic)")
+    cli.add_argument("--dimension-blend", type=float, default=None,
+                     help="the photos ranker's weight in a dimension row's blend (default: the model's)")
     cli.add_argument("--one-by-one", action="store_true", help="answer a photo's dimension rows one by one")
     cli.add_argument("--rules", action="store_true", help="score the simple rules on the same splits")
     cli.add_argument("--json", type=Path, default=None)
@@ -106,7 +114,7 @@ def main() -> None:
     result = fold_splits(labels, images, args.model, args.splits, chosen_text_corpus(args),
                          without=tuple(args.without), first_split=args.first_split, synthetic=args.synthetic,
                          drawing_weight=args.drawing_weight, p_equal=None if args.one_by_one else P_EQUAL,
-                         rules=args.rules)
+                         rules=args.rules, dimension_blend=args.dimension_blend)
     print(render(result))
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))

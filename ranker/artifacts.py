@@ -58,13 +58,20 @@ class RankerModel:
         return self.meta["ranker_features"]
 
     @property
+    def dimension_blend(self) -> float:
+        """The photos ranker's weight in a dimension row's blend (`ranker.blend.score_candidates`); a model that
+        names none was trained at 0.5."""
+        return float(self.meta.get("dimension_blend", 0.5))
+
+    @property
     def vocabulary(self) -> list[str]:
         return self.meta["vocabulary"]
 
     def rank(self, table: FeatureTable, prior: bool = True) -> Ranked:
         """Every row's answer; `prior=False` leaves a row unanswered rather than answer it from the priors."""
         scores = add_drawing_scores(
-            score_candidates(self.ranker, self.dimension_ranker, table.lines, self.features, self.other_ranker),
+            score_candidates(self.ranker, self.dimension_ranker, table.lines, self.features, self.other_ranker,
+                             self.dimension_blend),
             self.drawing_ranker, table.lines, self.meta["features"], self.meta.get("drawing_weight", 0.0))
         tops = joint_tops(table.rows, table.lines, scores, self.meta.get("joint_p_equal"))
         confidence = predict_confidence(self.confidence, tops)

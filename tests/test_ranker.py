@@ -20,11 +20,21 @@ from prodspec.dataset.evaluate import score_rows
 from prodspec.dataset.rows import read_rows
 from prodspec.dataset.splits import image_folds
 from prodspec.dataset.units import entity_names
-from prodspec.features.columns import PLACE_AND_ORDER, for_other_attributes
+from prodspec.features.columns import (
+    PLACE_AND_ORDER,
+    for_other_attributes,
+    without_gaps,
+)
 from prodspec.features.context import learn_vocabulary
 from prodspec.paths import SHIPPED_MODEL_DIR
-from prodspec.ranker.artifacts import load_model, save_model
-from prodspec.ranker.blend import dimension_rows, score_candidates
+from prodspec.ranker.artifacts import RankerModel, load_model, save_model
+from prodspec.ranker.blend import (
+    DIMENSION_BLEND,
+    dimension_rows,
+    fit_dimension_ranker,
+    score_candidates,
+    standardized_within_rows,
+)
 from prodspec.ranker.lambdarank import ENSEMBLE_SIZE, RankerParams, SeedEnsemble, score
 from prodspec.serving.predict import predict
 from prodspec.training.crossval import rows_with_a_right_candidate
@@ -472,6 +482,27 @@ def test_rows_but_dimensions_are_scored_by_a_ranker_without_the_place_cues(train
     shuffled = table.assign(**{f: table[f].sample(frac=1.0, random_state=0).to_numpy() for f in PLACE_AND_ORDER})
     moved = score_candidates(model.ranker, model.dimension_ranker, shuffled, model.features, model.other_ranker)
     assert np.array_equal(moved[~dims], split[~dims])
+
+
+def test_a_dimension_rows_score_adds_the_photos_rankers_at_the_models_weight(trained):
+    root, report = trained
+    model = load_model(root / "model")
+    assert model.dimension_blend == DIMENSION_BLEND == json.loads((root / "model" / "meta.json").read_text())[
+        "dimension_blend"]
+    assert RankerModel(model.ranker, None, model.priors, meta={}).dimension_blend == 0.5  # a model trained before
+    table = report["oof"]["data"].table.lines.copy()
+    table["entity"] = np.where(table["row_pos"] % 2 == 0, entity_names().index("depth"), table["entity"])
+    dims = dimension_rows(table)
+    dimension_ranker = fit_dimension_ranker(table, table.iloc[:0], model.features, RankerParams(num_rounds=20))
+    at = {w: score_candidates(model.ranker, dimension_ranker, table, model.features, model.other_ranker,
+                              dimension_blend=w)[dims] for w in (0.0, 0.25, 1.0)}
+    part = table[dims]
+    # at 0 the dimension ranker alone; each unit of weight adds the photos ranker's standardized score
+    assert np.allclose(at[0.0], standardized_within_rows(score(dimension_ranker, part, without_gaps(model.features)),
+                                                         part["row_pos"]))
+    assert np.allclose(at[1.0] - at[0.0], standardized_within_rows(score(model.ranker, part, model.features),
+                                                                   part["row_pos"]))
+    assert np.allclose(at[0.25], at[0.0] + 0.25 * (at[1.0] - at[0.0])) and not np.allclose(at[0.0], at[1.0])
 
 
 def test_calibration_maps_confidence_to_the_share_exactly_right():

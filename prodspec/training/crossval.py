@@ -14,6 +14,7 @@ from prodspec.features.fold_words import FoldWords
 from prodspec.features.priors import Priors
 from prodspec.ranker.answers import answers_for
 from prodspec.ranker.blend import (
+    DIMENSION_BLEND,
     DIMENSIONS,
     add_drawing_scores,
     dimension_rows,
@@ -35,7 +36,8 @@ FRESH_SEEDS = range(1, 6)  # the bench's fresh fold splits: its figures with par
 def oof_scores(lines: pd.DataFrame, folds_by_row: np.ndarray, features: list[str], params: RankerParams,
                text: pd.DataFrame | None = None, seeds: int = ENSEMBLE_SIZE,
                words: FoldWords | None = None, drawn: pd.DataFrame | None = None,
-               drawing_weight: float = 0.0, learn: np.ndarray | None = None) -> np.ndarray:
+               drawing_weight: float = 0.0, learn: np.ndarray | None = None,
+               dimension_blend: float = DIMENSION_BLEND) -> np.ndarray:
     """Out-of-fold scores; with `text`, dimension rows are scored by a ranker that also learned from it.
 
     `seeds`: rankers averaged, as shipped; the parameter search runs one (a fourth of the time).
@@ -65,7 +67,8 @@ def oof_scores(lines: pd.DataFrame, folds_by_row: np.ndarray, features: list[str
                              if fold_text is not None and held_dimensions else None)
         other_booster = fit_other_ranker(fold_lines[training], fold_features, params, seeds) if held_others else None
         scores[held] = add_drawing_scores(
-            score_candidates(booster, dimension_booster, fold_lines[held], fold_features, other_booster),
+            score_candidates(booster, dimension_booster, fold_lines[held], fold_features, other_booster,
+                             dimension_blend),
             drawing, fold_lines[held], fold_features, drawing_weight)
     return scores
 
@@ -98,7 +101,8 @@ def scores_on_fresh_splits(table: FeatureTable, priors: Priors, fallback: bool, 
                            params: RankerParams, seeds: range = FRESH_SEEDS, k_folds: int = 5,
                            text: pd.DataFrame | None = None, words: FoldWords | None = None,
                            drawn: pd.DataFrame | None = None, drawing_weight: float = 0.0,
-                           p_equal: float | None = P_EQUAL, rules: bool = False) -> list[dict]:
+                           p_equal: float | None = P_EQUAL, rules: bool = False,
+                           dimension_blend: float = DIMENSION_BLEND) -> list[dict]:
     """Top-1 accuracy and F1 (every row answered) with the tuned parameters on fold splits they were not tuned on;
     a photo's dimension rows answered together (`ranker.joint`; `p_equal` None: one by one). `rules`: each split's
     figures also hold the simple rules' (`ranker.rules`), `rule_<rule>_<attribute>`, on the same split.
@@ -114,7 +118,8 @@ def scores_on_fresh_splits(table: FeatureTable, priors: Priors, fallback: bool, 
     for seed in seeds:
         folds = image_folds(rows["image_name"], k=k_folds, seed=seed)
         tops = joint_tops(rows, lines, oof_scores(lines, folds, features, params, text, words=words, drawn=drawn,
-                                                  drawing_weight=drawing_weight), p_equal)
+                                                  drawing_weight=drawing_weight, dimension_blend=dimension_blend),
+                          p_equal)
         answers = answers_for(table, tops, np.ones(n_rows), {}, priors, fallback)
         measures = split_measures(rows, tops, answers, has_positive)
         if rules:

@@ -24,6 +24,7 @@ from prodspec.progress import Stages
 from prodspec.ranker.answers import answer_text, answers_for
 from prodspec.ranker.artifacts import save_model
 from prodspec.ranker.blend import (
+    DIMENSION_BLEND,
     DIMENSIONS,
     DRAWING_BLEND,
     entity_codes,
@@ -155,7 +156,7 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path, objective: str = 
         "vocabulary": data.vocabulary, "thresholds": thresholds,
         "objective": objective, "min_precision": min_precision, "fallback": fallback,
         "fallback_precision": fallback_precision, "calibration": calibration, "params": asdict(params),
-        "drawing_weight": drawing_weight, "joint_p_equal": P_EQUAL, "synthetic_rows": 0 if data.drawn is None else int(data.drawn["row_pos"].nunique()),
+        "drawing_weight": drawing_weight, "dimension_blend": DIMENSION_BLEND, "joint_p_equal": P_EQUAL, "synthetic_rows": 0 if data.drawn is None else int(data.drawn["row_pos"].nunique()),
         "ocr_settings": asdict(settings), "ocr_fingerprint": settings.fingerprint(),
         "data_sha1": _data_key(rows, settings), "training_rows": n_rows,
         "text_rows": data.text_rows,
