@@ -29,7 +29,7 @@ from prodspec.cli.commands import chosen_text_corpus
 from prodspec.dataset.rows import TextCorpus
 from prodspec.evaluation.rules import rule_table
 from prodspec.paths import SHARED_DATA, SHIPPED_MODEL_DIR
-from prodspec.ranker.blend import ranker_features
+from prodspec.ranker.blend import dimension_blend_of, ranker_features
 from prodspec.ranker.joint import P_EQUAL
 from prodspec.ranker.lambdarank import RankerParams
 from prodspec.training.crossval import scores_on_fresh_splits, split_means
@@ -51,7 +51,7 @@ def fold_splits(labels: list[Path], images: list[Path], model_dir: Path, splits:
     if drawing_weight is None:
         drawing_weight = float(meta.get("drawing_weight", 0.0)) if synthetic is not None else 0.0
     if dimension_blend is None:
-        dimension_blend = float(meta.get("dimension_blend", 0.5))
+        dimension_blend = dimension_blend_of(meta)
     settings = OcrSettings.from_meta(meta["ocr_settings"])
     cache = OcrCache(cache_dir)
     try:

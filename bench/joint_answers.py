@@ -28,7 +28,12 @@ from prodspec.cli.commands import chosen_text_corpus
 from prodspec.dataset.splits import image_folds
 from prodspec.paths import SHARED_DATA, SHIPPED_MODEL_DIR
 from prodspec.ranker.answers import answer_text
-from prodspec.ranker.blend import DIMENSIONS, DRAWING_BLEND, ranker_features
+from prodspec.ranker.blend import (
+    DIMENSIONS,
+    DRAWING_BLEND,
+    dimension_blend_of,
+    ranker_features,
+)
 from prodspec.ranker.joint import best_assignment, quantity_masses
 from prodspec.ranker.lambdarank import RankerParams
 from prodspec.ranker.selection import in_answer_order
@@ -125,7 +130,7 @@ def run(splits: range, p_equals: list[float], model_dir: Path = SHIPPED_MODEL_DI
     for seed in splits:
         folds = image_folds(rows["image_name"], k=5, seed=seed)
         scores = oof_scores(data.table.lines, folds, features, params, data.text, words=data.words, drawn=data.drawn,
-                            drawing_weight=DRAWING_BLEND, learn=learn)
+                            drawing_weight=DRAWING_BLEND, learn=learn, dimension_blend=dimension_blend_of(meta))
         found = simulate(data, scores, p_equals)
         entity = np.array(found.pop("entity"))
         split = {}

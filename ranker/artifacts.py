@@ -23,7 +23,12 @@ from prodspec.features.columns import (
 )
 from prodspec.features.priors import Priors
 from prodspec.ranker.answers import Answer, answer_rows
-from prodspec.ranker.blend import add_drawing_scores, drawing_features, score_candidates
+from prodspec.ranker.blend import (
+    add_drawing_scores,
+    dimension_blend_of,
+    drawing_features,
+    score_candidates,
+)
 from prodspec.ranker.calibration import calibrated
 from prodspec.ranker.confidence import predict_confidence
 from prodspec.ranker.joint import joint_tops
@@ -59,9 +64,8 @@ class RankerModel:
 
     @property
     def dimension_blend(self) -> float:
-        """The photos ranker's weight in a dimension row's blend (`ranker.blend.score_candidates`); a model that
-        names none was trained at 0.5."""
-        return float(self.meta.get("dimension_blend", 0.5))
+        """The photos ranker's weight in a dimension row's blend (`ranker.blend.score_candidates`)."""
+        return dimension_blend_of(self.meta)
 
     @property
     def vocabulary(self) -> list[str]:

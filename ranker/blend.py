@@ -23,9 +23,16 @@ DIMENSIONS = ("height", "width", "depth")  # the attributes the dimension ranker
 # weight of the photos ranker's standardized score in a dimension row's blend (`score_candidates`). Picked among 0,
 # 0.1, 0.25, 0.5 and 1 on fold splits 1-20 of dev + more (dimension rows exactly right 0.6731, 0.6725, 0.6744,
 # 0.6606, 0.6294), held on splits 21-40 (0.6744 against 0.6631 at 0.5, 14 splits better, 2 worse): with the
-# quantity features the dimension ranker, which also learns from the text rows, carries the row. It was 0.5 before
-# them (dimension top-1 0.634 -> 0.656 over 12 fold seeds against 0)
+# quantity features the dimension ranker, which also learns from the text rows, carries the row. Before them it was
+# 0.5, picked among 0, 0.25, 0.5, 1 and 2 (dimension top-1 0.634 -> 0.656 over 12 fold seeds): a model's meta.json
+# that names no weight was trained at that
 DIMENSION_BLEND = 0.25
+DIMENSION_BLEND_BEFORE_META = 0.5
+
+
+def dimension_blend_of(meta: dict) -> float:
+    """The weight a model was trained with (its meta.json), for `score_candidates`."""
+    return float(meta.get("dimension_blend", DIMENSION_BLEND_BEFORE_META))
 
 
 def entity_codes(entities: Iterable[str]) -> set[int]:
@@ -128,8 +135,9 @@ def score_candidates(ranker, dimension_ranker, lines: pd.DataFrame, features: li
 
     The dimension ranker knows the wording and the priors from many text rows, the photos ranker the drawn
     lines and turned print that text rows lack: their standardized scores are added, the photos ranker's at
-    `dimension_blend` (a model keeps its own in meta.json). Seed ensembles blend seed by seed and average the blends (out of fold this ranked
-    better than blending the averaged scores: top-1 0.838 against 0.835 on the bench's fresh splits).
+    `dimension_blend` (a model's own: `dimension_blend_of`). Seed ensembles blend seed by seed and average the
+    blends (out of fold this ranked better than blending the averaged scores: top-1 0.838 against 0.835 on the
+    bench's fresh splits).
     """
     if other_ranker is None:
         return _photos_scores(ranker, dimension_ranker, lines, features, dimension_blend)
