@@ -43,15 +43,19 @@ def fold_splits(labels: list[Path], images: list[Path], model_dir: Path, splits:
                 train_csv: Path | None = None, cache_dir: Path | None = None, progress: bool = True,
                 without: tuple[str, ...] = (), first_split: int = 1, synthetic: Path | None = None,
                 drawing_weight: float | None = None, p_equal: float | None = P_EQUAL, rules: bool = False,
-                dimension_blend: float | None = None) -> dict:
+                dimension_blend: float | None = None, height_width_ranker: bool | None = None) -> dict:
     """`drawing_weight`: the drawing ranker's weight in the blend (default: the model's; it needs `synthetic`);
     `dimension_blend`: the photos ranker's weight in a dimension row's blend (default: the model's);
-    `p_equal`: the joint answer's weight (`ranker.joint`; None: one by one); `rules`: the simple rules too."""
+    `p_equal`: the joint answer's weight (`ranker.joint`; None: one by one); `rules`: the simple rules too;
+    `height_width_ranker`: whether height and width rows take a dimension ranker of their own (default: as the model
+    does; `ranker.blend.fit_height_width_ranker`)."""
     meta = json.loads((model_dir / "meta.json").read_text())
     if drawing_weight is None:
         drawing_weight = float(meta.get("drawing_weight", 0.0)) if synthetic is not None else 0.0
     if dimension_blend is None:
         dimension_blend = dimension_blend_of(meta)
+    if height_width_ranker is None:
+        height_width_ranker = bool(meta.get("height_width_ranker_files"))
     settings = OcrSettings.from_meta(meta["ocr_settings"])
     cache = OcrCache(cache_dir)
     try:
@@ -64,11 +68,13 @@ def fold_splits(labels: list[Path], images: list[Path], model_dir: Path, splits:
     per_split = scores_on_fresh_splits(data.table, data.priors, meta["fallback"], features, params,
                                        seeds=range(first_split, first_split + splits), text=data.text,
                                        words=data.words, drawn=data.drawn, drawing_weight=drawing_weight,
-                                       p_equal=p_equal, rules=rules, dimension_blend=dimension_blend)
+                                       p_equal=p_equal, rules=rules, dimension_blend=dimension_blend,
+                                       height_width_ranker=height_width_ranker)
     return {"model": str(model_dir), "params": meta["params"], "rows": len(data.rows), "text_rows": data.text_rows,
             "sources": data.rows["source"].value_counts().to_dict(),
             "text_corpus": [str(c) for c in corpora_of(text_corpus)], "synthetic": str(synthetic) if synthetic else None,
             "without": list(without), "drawing_weight": drawing_weight, "dimension_blend": dimension_blend,
+            "height_width_ranker": height_width_ranker,
             "p_equal": p_equal, "splits": per_split,
             "mean": split_means(per_split)}
 
@@ -105,6 +111,8 @@ def main() -> None:
                      help="the drawing ranker's weight in the blend (default: the model's, with --synthetic)")
     cli.add_argument("--dimension-blend", type=float, default=None,
                      help="the photos ranker's weight in a dimension row's blend (default: the model's)")
+    cli.add_argument("--height-width-ranker", action=argparse.BooleanOptionalAction, default=None,
+                     help="height and width rows take a dimension ranker of their own (default: as the model does)")
     cli.add_argument("--one-by-one", action="store_true", help="answer a photo's dimension rows one by one")
     cli.add_argument("--rules", action="store_true", help="score the simple rules on the same splits")
     cli.add_argument("--json", type=Path, default=None)
@@ -114,7 +122,8 @@ def main() -> None:
     result = fold_splits(labels, images, args.model, args.splits, chosen_text_corpus(args),
                          without=tuple(args.without), first_split=args.first_split, synthetic=args.synthetic,
                          drawing_weight=args.drawing_weight, p_equal=None if args.one_by_one else P_EQUAL,
-                         rules=args.rules, dimension_blend=args.dimension_blend)
+                         rules=args.rules, dimension_blend=args.dimension_blend,
+                         height_width_ranker=args.height_width_ranker)
     print(render(result))
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))

@@ -56,6 +56,8 @@ class RankerModel:
     dimension_ranker: SeedEnsemble | None = None  # scores height/width/depth rows when trained with text rows
     other_ranker: SeedEnsemble | None = None  # scores the other rows (`ranker.blend.fit_other_ranker`)
     drawing_ranker: SeedEnsemble | None = None  # learnt from synthetic drawings (`ranker.blend.fit_drawing_ranker`)
+    # scores height and width rows in the dimension ranker's place (`ranker.blend.fit_height_width_ranker`)
+    height_width_ranker: SeedEnsemble | None = None
 
     @property
     def features(self) -> list[str]:
@@ -71,12 +73,16 @@ class RankerModel:
     def vocabulary(self) -> list[str]:
         return self.meta["vocabulary"]
 
+    def scores(self, lines: pd.DataFrame) -> np.ndarray:
+        """Each feature line's score, every ranker of the model blended as it was trained."""
+        return add_drawing_scores(
+            score_candidates(self.ranker, self.dimension_ranker, lines, self.features, self.other_ranker,
+                             self.dimension_blend, self.height_width_ranker),
+            self.drawing_ranker, lines, self.meta["features"], self.meta.get("drawing_weight", 0.0))
+
     def rank(self, table: FeatureTable, prior: bool = True) -> Ranked:
         """Every row's answer; `prior=False` leaves a row unanswered rather than answer it from the priors."""
-        scores = add_drawing_scores(
-            score_candidates(self.ranker, self.dimension_ranker, table.lines, self.features, self.other_ranker,
-                             self.dimension_blend),
-            self.drawing_ranker, table.lines, self.meta["features"], self.meta.get("drawing_weight", 0.0))
+        scores = self.scores(table.lines)
         tops = joint_tops(table.rows, table.lines, scores, self.meta.get("joint_p_equal"))
         confidence = predict_confidence(self.confidence, tops)
         answers = answer_rows(table, tops, confidence, self.meta["thresholds"], self.priors,
@@ -89,6 +95,7 @@ RANKER_FILE = "ranker.txt"
 DIMENSION_RANKER_FILE = "ranker_dimensions.txt"
 OTHER_RANKER_FILE = "ranker_others.txt"
 DRAWING_RANKER_FILE = "ranker_drawings.txt"
+HEIGHT_WIDTH_RANKER_FILE = "ranker_height_width.txt"
 
 
 def _seed_files(first: str, size: int) -> list[str]:
@@ -121,7 +128,8 @@ def _sha1(path: Path) -> str:
 def save_model(model_dir: Path, ranker: lgb.Booster | SeedEnsemble, confidence: lgb.Booster | None, priors: Priors,
                meta: dict, dimension_ranker: lgb.Booster | SeedEnsemble | None = None,
                other_ranker: lgb.Booster | SeedEnsemble | None = None,
-               drawing_ranker: lgb.Booster | SeedEnsemble | None = None) -> None:
+               drawing_ranker: lgb.Booster | SeedEnsemble | None = None,
+               height_width_ranker: lgb.Booster | SeedEnsemble | None = None) -> None:
     """Every file is written beside its name first and moved into place after, meta.json last, with the hash of
     each: a save cut short (a full disk) leaves the old model whole, a kill among the moves a mix that
     `load_model` refuses."""
@@ -132,13 +140,15 @@ def save_model(model_dir: Path, ranker: lgb.Booster | SeedEnsemble, confidence: 
         dimension_files = _stage_seeds(model_dir, DIMENSION_RANKER_FILE, dimension_ranker, staged)
         other_files = _stage_seeds(model_dir, OTHER_RANKER_FILE, other_ranker, staged)
         drawing_files = _stage_seeds(model_dir, DRAWING_RANKER_FILE, drawing_ranker, staged)
+        height_width_files = _stage_seeds(model_dir, HEIGHT_WIDTH_RANKER_FILE, height_width_ranker, staged)
         if confidence is not None:
             confidence.save_model(str(_stage(model_dir, "confidence.txt", staged)))
         priors.save(_stage(model_dir, "priors.json", staged))
         hashes = {name: _sha1(path) for name, path in staged.items()}
         meta = {**meta, "model_version": MODEL_VERSION, "feature_version": FEATURE_VERSION, "lightgbm": lgb.__version__,
                 "priors_file": "priors.json", "ranker_files": ranker_files, "dimension_ranker_files": dimension_files,
-                "other_ranker_files": other_files, "drawing_ranker_files": drawing_files, "file_sha1": hashes}
+                "other_ranker_files": other_files, "drawing_ranker_files": drawing_files,
+                "height_width_ranker_files": height_width_files, "file_sha1": hashes}
         _stage(model_dir, "meta.json", staged).write_text(json.dumps(meta, indent=1, sort_keys=True))
     except BaseException as error:
         for path in staged.values():
@@ -256,4 +266,8 @@ def load_model(model_dir: str | Path) -> RankerModel:
                         "restore it") from None
     drawing_ranker = (_load_seeds(model_dir, meta["drawing_ranker_files"], drawing_features(meta["features"]))
                       if meta.get("drawing_ranker_files") else None)
-    return RankerModel(ranker, confidence, priors, meta, dimension_ranker, other_ranker, drawing_ranker)
+    # a model saved before height and width had a dimension ranker of their own scores them with the dimension ranker
+    height_width_ranker = (_load_seeds(model_dir, meta["height_width_ranker_files"], without_gaps(meta["features"]))
+                           if meta.get("height_width_ranker_files") else None)
+    return RankerModel(ranker, confidence, priors, meta, dimension_ranker, other_ranker, drawing_ranker,
+                       height_width_ranker)

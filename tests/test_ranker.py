@@ -32,6 +32,7 @@ from prodspec.ranker.blend import (
     DIMENSION_BLEND,
     dimension_rows,
     fit_dimension_ranker,
+    fit_height_width_ranker,
     score_candidates,
     standardized_within_rows,
 )
@@ -503,6 +504,46 @@ def test_a_dimension_rows_score_adds_the_photos_rankers_at_the_models_weight(tra
     assert np.allclose(at[1.0] - at[0.0], standardized_within_rows(score(model.ranker, part, model.features),
                                                                    part["row_pos"]))
     assert np.allclose(at[0.25], at[0.0] + 0.25 * (at[1.0] - at[0.0])) and not np.allclose(at[0.0], at[1.0])
+
+
+def test_height_and_width_rows_lead_with_a_ranker_that_learned_from_the_dimension_rows_alone(trained, tmp_path):
+    root, report = trained
+    model = load_model(root / "model")
+    assert model.height_width_ranker is None  # trained without text rows: no dimension ranker of either kind
+    table = report["oof"]["data"].table.lines.copy()
+    names = entity_names()
+    table["entity"] = np.select([table["row_pos"] % 3 == 0, table["row_pos"] % 3 == 1],
+                                [names.index("height"), names.index("depth")], table["entity"])
+    params = RankerParams(num_rounds=20)
+    dimension_ranker = fit_dimension_ranker(table, table.iloc[:0], model.features, params)
+    height_width = fit_height_width_ranker(table, table.iloc[:0], model.features, params)
+    # it learned from the height and width rows and the depth rows, not the weights
+    dims = dimension_rows(table)
+    assert height_width.model_to_string() == fit_dimension_ranker(table[dims], table.iloc[:0], model.features,
+                                                                  params).model_to_string()
+    assert height_width.model_to_string() != dimension_ranker.model_to_string()
+    # in the blend: one that picks each row's first candidate, so that which ranker scored a row shows
+    first = table.assign(label=(table.groupby("row_pos").cumcount() == 0).astype(int))
+    contrary = fit_height_width_ranker(first, first.iloc[:0], model.features, params)
+    one = score_candidates(model.ranker, dimension_ranker, table, model.features, model.other_ranker, 0.0)
+    two = score_candidates(model.ranker, dimension_ranker, table, model.features, model.other_ranker, 0.0, contrary)
+    depth, height = (table["entity"] == names.index("depth")).to_numpy(), (table["row_pos"] % 3 == 0).to_numpy()
+    assert np.array_equal(two[~height], one[~height]) and depth.any()  # depth and weight rows as before
+    part = table[height]
+    assert np.allclose(two[height], standardized_within_rows(score(contrary, part, without_gaps(model.features)),
+                                                             part["row_pos"]))
+    assert not np.allclose(two[height], one[height])
+    # saved with the model and loaded back, it scores as it did; a model saved without it has none
+    save_model(tmp_path / "model", model.ranker, model.confidence, model.priors, model.meta, dimension_ranker,
+               model.other_ranker, model.drawing_ranker, height_width)
+    loaded = load_model(tmp_path / "model")
+    assert loaded.meta["height_width_ranker_files"] == ["ranker_height_width.txt"]
+    assert np.allclose(loaded.scores(table), score_candidates(model.ranker, dimension_ranker, table, model.features,
+                                                              model.other_ranker, loaded.dimension_blend,
+                                                              height_width))
+    (tmp_path / "model" / "ranker_height_width.txt").unlink()
+    with pytest.raises(UserError, match="ranker_height_width.txt"):
+        load_model(tmp_path / "model")
 
 
 def test_calibration_maps_confidence_to_the_share_exactly_right():

@@ -31,7 +31,6 @@ from prodspec.features.build import build_table
 from prodspec.paths import DEV, MORE, SAMPLE, SHIPPED_MODEL_DIR
 from prodspec.ranker import calibration
 from prodspec.ranker.artifacts import load_model
-from prodspec.ranker.blend import score_candidates
 from prodspec.ranker.lambdarank import RankerParams
 from prodspec.ranker.thresholds import (
     held_out_precision,
@@ -128,7 +127,7 @@ def run_bench(labels: Path | list[Path] | None = None, images: Path | list[Path]
     model = load_model(out / "model")
     features = build_table(rows, images_read, model.priors, model.vocabulary)
     t2 = time.perf_counter()
-    score_candidates(model.ranker, model.dimension_ranker, features.lines, model.features, model.other_ranker)
+    model.scores(features.lines)
     t3 = time.perf_counter()
     n_images = len(data.readings)
     ocr_seconds = {settings.engine: [float(s) for s in data.ocr_stats["ocr_seconds"]]}

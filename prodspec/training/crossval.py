@@ -16,13 +16,16 @@ from prodspec.ranker.answers import answers_for
 from prodspec.ranker.blend import (
     DIMENSION_BLEND,
     DIMENSIONS,
+    HEIGHT_WIDTH,
     add_drawing_scores,
     dimension_rows,
     fit_dimension_ranker,
     fit_drawing_ranker,
+    fit_height_width_ranker,
     fit_main_ranker,
     fit_other_ranker,
     ranker_features,
+    rows_of,
     score_candidates,
 )
 from prodspec.ranker.confidence import out_of_fold_confidence
@@ -37,8 +40,9 @@ def oof_scores(lines: pd.DataFrame, folds_by_row: np.ndarray, features: list[str
                text: pd.DataFrame | None = None, seeds: int = ENSEMBLE_SIZE,
                words: FoldWords | None = None, drawn: pd.DataFrame | None = None,
                drawing_weight: float = 0.0, learn: np.ndarray | None = None,
-               dimension_blend: float = DIMENSION_BLEND) -> np.ndarray:
-    """Out-of-fold scores; with `text`, dimension rows are scored by a ranker that also learned from it.
+               dimension_blend: float = DIMENSION_BLEND, height_width_ranker: bool = True) -> np.ndarray:
+    """Out-of-fold scores; with `text`, dimension rows are scored by a ranker that also learned from it, and the
+    height and width rows (`height_width_ranker`) by one that learned from the dimension rows alone.
 
     `seeds`: rankers averaged, as shipped; the parameter search runs one (a fourth of the time).
     `words`: each fold learns its context vocabulary from its training rows alone (`features.fold_words`);
@@ -65,10 +69,13 @@ def oof_scores(lines: pd.DataFrame, folds_by_row: np.ndarray, features: list[str
         booster = fit_main_ranker(fold_lines[training], fold_features, params, seeds) if held_dimensions else None
         dimension_booster = (fit_dimension_ranker(fold_lines[training], fold_text, fold_features, params, seeds)
                              if fold_text is not None and held_dimensions else None)
+        height_width_booster = (fit_height_width_ranker(fold_lines[training], fold_text, fold_features, params, seeds)
+                                if dimension_booster is not None and height_width_ranker
+                                and (held & rows_of(lines, HEIGHT_WIDTH)).any() else None)
         other_booster = fit_other_ranker(fold_lines[training], fold_features, params, seeds) if held_others else None
         scores[held] = add_drawing_scores(
             score_candidates(booster, dimension_booster, fold_lines[held], fold_features, other_booster,
-                             dimension_blend),
+                             dimension_blend, height_width_booster),
             drawing, fold_lines[held], fold_features, drawing_weight)
     return scores
 
@@ -102,7 +109,7 @@ def scores_on_fresh_splits(table: FeatureTable, priors: Priors, fallback: bool, 
                            text: pd.DataFrame | None = None, words: FoldWords | None = None,
                            drawn: pd.DataFrame | None = None, drawing_weight: float = 0.0,
                            p_equal: float | None = P_EQUAL, rules: bool = False,
-                           dimension_blend: float = DIMENSION_BLEND) -> list[dict]:
+                           dimension_blend: float = DIMENSION_BLEND, height_width_ranker: bool = True) -> list[dict]:
     """Top-1 accuracy and F1 (every row answered) with the tuned parameters on fold splits they were not tuned on;
     a photo's dimension rows answered together (`ranker.joint`; `p_equal` None: one by one). `rules`: each split's
     figures also hold the simple rules' (`ranker.rules`), `rule_<rule>_<attribute>`, on the same split.
@@ -118,7 +125,8 @@ def scores_on_fresh_splits(table: FeatureTable, priors: Priors, fallback: bool, 
     for seed in seeds:
         folds = image_folds(rows["image_name"], k=k_folds, seed=seed)
         tops = joint_tops(rows, lines, oof_scores(lines, folds, features, params, text, words=words, drawn=drawn,
-                                                  drawing_weight=drawing_weight, dimension_blend=dimension_blend),
+                                                  drawing_weight=drawing_weight, dimension_blend=dimension_blend,
+                                                  height_width_ranker=height_width_ranker),
                           p_equal)
         answers = answers_for(table, tops, np.ones(n_rows), {}, priors, fallback)
         measures = split_measures(rows, tops, answers, has_positive)

@@ -30,6 +30,7 @@ from prodspec.ranker.blend import (
     entity_codes,
     fit_dimension_ranker,
     fit_drawing_ranker,
+    fit_height_width_ranker,
     fit_main_ranker,
     fit_other_ranker,
     ranker_features,
@@ -147,6 +148,8 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path, objective: str = 
     stages.next(f"fitting the shipped rankers ({ENSEMBLE_SIZE} LightGBM seeds each) on every row")
     final = fit_main_ranker(lines, features, params, ENSEMBLE_SIZE)
     dimension_ranker = fit_dimension_ranker(lines, text, features, params, ENSEMBLE_SIZE) if text is not None else None
+    height_width_ranker = (fit_height_width_ranker(lines, text, features, params, ENSEMBLE_SIZE) if text is not None
+                           else None)
     other_ranker = fit_other_ranker(lines, features, params, ENSEMBLE_SIZE)
     drawing_ranker = (fit_drawing_ranker(data.drawn, features, params, ENSEMBLE_SIZE) if data.drawn is not None
                       else None)
@@ -165,7 +168,8 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path, objective: str = 
            "baseline_strict_f1": report["baseline"]["overall"]["strict_f1"]},
     }
     stages.next(f"writing the model to {model_dir}")
-    save_model(model_dir, final, confidence_model, priors, meta, dimension_ranker, other_ranker, drawing_ranker)
+    save_model(model_dir, final, confidence_model, priors, meta, dimension_ranker, other_ranker, drawing_ranker,
+               height_width_ranker)
     report["seconds"] = round(time.perf_counter() - started, 1)
     report["oof"] = {"tops": tops, "confidence": confidence, "answers": ranker_answers, "exact": exact,
                      "baseline_answers": baseline_answers, "oracle_answers": oracle_answers, "data": data}
