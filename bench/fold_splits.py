@@ -30,23 +30,24 @@ from prodspec.dataset.rows import TextCorpus
 from prodspec.evaluation.rules import rule_table
 from prodspec.paths import SHARED_DATA, SHIPPED_MODEL_DIR
 from prodspec.ranker.blend import dimension_blend_of, ranker_features
-from prodspec.ranker.joint import P_EQUAL
 from prodspec.ranker.lambdarank import RankerParams
 from prodspec.training.crossval import scores_on_fresh_splits, split_means
 from prodspec.training.data import corpora_of, training_data
 
 SHOWN = ("top1", "strict_f1", "test_mix_strict_f1", "dimension_top1", "dimension_accuracy", "other_accuracy")
 DEFAULT_SOURCES = [SHARED_DATA / "dev", SHARED_DATA / "more"]
+MODELS = "the model's"  # an option left to the model's meta.json
 
 
 def fold_splits(labels: list[Path], images: list[Path], model_dir: Path, splits: int, text_corpus: list[Path] | None,
                 train_csv: Path | None = None, cache_dir: Path | None = None, progress: bool = True,
                 without: tuple[str, ...] = (), first_split: int = 1, synthetic: Path | None = None,
-                drawing_weight: float | None = None, p_equal: float | None = P_EQUAL, rules: bool = False,
+                drawing_weight: float | None = None, p_equal: float | None | str = MODELS, rules: bool = False,
                 dimension_blend: float | None = None, height_width_ranker: bool | None = None) -> dict:
     """`drawing_weight`: the drawing ranker's weight in the blend (default: the model's; it needs `synthetic`);
     `dimension_blend`: the photos ranker's weight in a dimension row's blend (default: the model's);
-    `p_equal`: the joint answer's weight (`ranker.joint`; None: one by one); `rules`: the simple rules too;
+    `p_equal`: the joint answer's weight (`ranker.joint`; None: one by one; default: the model's); `rules`: the
+    simple rules too;
     `height_width_ranker`: whether height and width rows take a dimension ranker of their own (default: as the model
     does; `ranker.blend.fit_height_width_ranker`)."""
     meta = json.loads((model_dir / "meta.json").read_text())
@@ -56,6 +57,8 @@ def fold_splits(labels: list[Path], images: list[Path], model_dir: Path, splits:
         dimension_blend = dimension_blend_of(meta)
     if height_width_ranker is None:
         height_width_ranker = bool(meta.get("height_width_ranker_files"))
+    if p_equal == MODELS:
+        p_equal = meta.get("joint_p_equal")
     settings = OcrSettings.from_meta(meta["ocr_settings"])
     cache = OcrCache(cache_dir)
     try:
@@ -113,7 +116,10 @@ def main() -> None:
                      help="the photos ranker's weight in a dimension row's blend (default: the model's)")
     cli.add_argument("--height-width-ranker", action=argparse.BooleanOptionalAction, default=None,
                      help="height and width rows take a dimension ranker of their own (default: as the model does)")
-    cli.add_argument("--one-by-one", action="store_true", help="answer a photo's dimension rows one by one")
+    joint = cli.add_mutually_exclusive_group()
+    joint.add_argument("--one-by-one", action="store_true", help="answer a photo's dimension rows one by one")
+    joint.add_argument("--p-equal", type=float, default=None,
+                       help="answer a photo's dimension rows together at this weight (default: as the model does)")
     cli.add_argument("--rules", action="store_true", help="score the simple rules on the same splits")
     cli.add_argument("--json", type=Path, default=None)
     args = cli.parse_args()
@@ -121,7 +127,8 @@ def main() -> None:
     images = args.images or [folder / "images" for folder in DEFAULT_SOURCES]
     result = fold_splits(labels, images, args.model, args.splits, chosen_text_corpus(args),
                          without=tuple(args.without), first_split=args.first_split, synthetic=args.synthetic,
-                         drawing_weight=args.drawing_weight, p_equal=None if args.one_by_one else P_EQUAL,
+                         drawing_weight=args.drawing_weight,
+                         p_equal=None if args.one_by_one else MODELS if args.p_equal is None else args.p_equal,
                          rules=args.rules, dimension_blend=args.dimension_blend,
                          height_width_ranker=args.height_width_ranker)
     print(render(result))

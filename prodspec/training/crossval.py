@@ -29,7 +29,7 @@ from prodspec.ranker.blend import (
     score_candidates,
 )
 from prodspec.ranker.confidence import out_of_fold_confidence
-from prodspec.ranker.joint import P_EQUAL, joint_tops
+from prodspec.ranker.joint import ANSWER_P_EQUAL, joint_tops
 from prodspec.ranker.lambdarank import ENSEMBLE_SIZE, RankerParams
 from prodspec.ranker.rules import rule_accuracy
 
@@ -108,7 +108,7 @@ def scores_on_fresh_splits(table: FeatureTable, priors: Priors, fallback: bool, 
                            params: RankerParams, seeds: range = FRESH_SEEDS, k_folds: int = 5,
                            text: pd.DataFrame | None = None, words: FoldWords | None = None,
                            drawn: pd.DataFrame | None = None, drawing_weight: float = 0.0,
-                           p_equal: float | None = P_EQUAL, rules: bool = False,
+                           p_equal: float | None = ANSWER_P_EQUAL, rules: bool = False,
                            dimension_blend: float = DIMENSION_BLEND, height_width_ranker: bool = True) -> list[dict]:
     """Top-1 accuracy and F1 (every row answered) with the tuned parameters on fold splits they were not tuned on;
     a photo's dimension rows answered together (`ranker.joint`; `p_equal` None: one by one). `rules`: each split's
@@ -184,5 +184,5 @@ def catalogue_confidence(table: FeatureTable, features: list[str], params: Ranke
     folds = image_folds(table.rows["image_name"], k=k_folds, seed=seed)
     tops = joint_tops(table.rows, table.lines, oof_scores(table.lines, folds, ranker_features(features, "precision"),
                                                           params, text, words=words, drawn=drawn,
-                                                          drawing_weight=drawing_weight))
+                                                          drawing_weight=drawing_weight), ANSWER_P_EQUAL)
     return tops, out_of_fold_confidence(tops, folds)
