@@ -53,7 +53,7 @@ def oof_scores(lines: pd.DataFrame, folds_by_row: np.ndarray, features: list[str
     learn = np.ones(len(folds_by_row), dtype=bool) if learn is None else np.asarray(learn, dtype=bool)
     row_fold = folds_by_row[lines["row_pos"].to_numpy()]
     line_learn = learn[lines["row_pos"].to_numpy()]
-    dimensions = dimension_rows(lines)
+    dimensions, heights_and_widths = dimension_rows(lines), rows_of(lines, HEIGHT_WIDTH)
     drawing = fit_drawing_ranker(drawn, features, params, seeds) if drawn is not None and drawing_weight else None
     for fold in np.unique(folds_by_row):
         held = row_fold == fold
@@ -71,7 +71,7 @@ def oof_scores(lines: pd.DataFrame, folds_by_row: np.ndarray, features: list[str
                              if fold_text is not None and held_dimensions else None)
         height_width_booster = (fit_height_width_ranker(fold_lines[training], fold_text, fold_features, params, seeds)
                                 if dimension_booster is not None and height_width_ranker
-                                and (held & rows_of(lines, HEIGHT_WIDTH)).any() else None)
+                                and (held & heights_and_widths).any() else None)
         other_booster = fit_other_ranker(fold_lines[training], fold_features, params, seeds) if held_others else None
         scores[held] = add_drawing_scores(
             score_candidates(booster, dimension_booster, fold_lines[held], fold_features, other_booster,
@@ -111,8 +111,9 @@ def scores_on_fresh_splits(table: FeatureTable, priors: Priors, fallback: bool, 
                            p_equal: float | None = ANSWER_P_EQUAL, rules: bool = False,
                            dimension_blend: float = DIMENSION_BLEND, height_width_ranker: bool = True) -> list[dict]:
     """Top-1 accuracy and F1 (every row answered) with the tuned parameters on fold splits they were not tuned on;
-    a photo's dimension rows answered together (`ranker.joint`; `p_equal` None: one by one). `rules`: each split's
-    figures also hold the simple rules' (`ranker.rules`), `rule_<rule>_<attribute>`, on the same split.
+    a photo's dimension rows answered as a trained model answers them (`ranker.joint.ANSWER_P_EQUAL`; a `p_equal`
+    answers them together, None one by one). `rules`: each split's figures also hold the simple rules'
+    (`ranker.rules`), `rule_<rule>_<attribute>`, on the same split.
 
     The parameters were picked for the best out-of-fold top-1 on one split, so that split's figures are
     flattered by the choice; other splits are not. With about 600 rows, one split's F1 also moves by a
