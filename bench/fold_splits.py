@@ -29,7 +29,11 @@ from prodspec.cli.commands import chosen_text_corpus
 from prodspec.dataset.rows import TextCorpus
 from prodspec.evaluation.rules import rule_table
 from prodspec.paths import SHARED_DATA, SHIPPED_MODEL_DIR
-from prodspec.ranker.blend import dimension_blend_of, ranker_features
+from prodspec.ranker.blend import (
+    dimension_blend_of,
+    has_height_width_ranker,
+    ranker_features,
+)
 from prodspec.ranker.lambdarank import RankerParams
 from prodspec.training.crossval import scores_on_fresh_splits, split_means
 from prodspec.training.data import corpora_of, training_data
@@ -56,7 +60,7 @@ def fold_splits(labels: list[Path], images: list[Path], model_dir: Path, splits:
     if dimension_blend is None:
         dimension_blend = dimension_blend_of(meta)
     if height_width_ranker is None:
-        height_width_ranker = bool(meta.get("height_width_ranker_files"))
+        height_width_ranker = has_height_width_ranker(meta)
     if p_equal == MODELS:
         p_equal = meta.get("joint_p_equal")
     settings = OcrSettings.from_meta(meta["ocr_settings"])

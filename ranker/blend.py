@@ -35,6 +35,11 @@ def dimension_blend_of(meta: dict) -> float:
     return float(meta.get("dimension_blend", DIMENSION_BLEND_BEFORE_META))
 
 
+def has_height_width_ranker(meta: dict) -> bool:
+    """Whether a model's height and width rows take a ranker of their own (its meta.json; `fit_height_width_ranker`)."""
+    return bool(meta.get("height_width_ranker_files"))
+
+
 def entity_codes(entities: Iterable[str]) -> set[int]:
     """The `entity` feature's codes of these attributes."""
     return {entity_names().index(e) for e in entities}
@@ -185,8 +190,11 @@ def _blended_scores(ranker, leading: tuple, lines: pd.DataFrame, features: list[
         return scores
     dimensions = dimension_rows(lines)
     part = lines[dimensions]
-    lead = score(dimension_ranker, part, without_gaps(features))
-    if height_width_ranker is not None and (apart := rows_of(part, HEIGHT_WIDTH)).any():
+    # each line is scored once: by the height-and-width ranker where the model has one and the row asks for either
+    apart = rows_of(part, HEIGHT_WIDTH) if height_width_ranker is not None else np.zeros(len(part), dtype=bool)
+    lead = np.zeros(len(part))
+    lead[~apart] = score(dimension_ranker, part[~apart], without_gaps(features))
+    if apart.any():
         lead[apart] = score(height_width_ranker, part[apart], without_gaps(features))
     scores[dimensions] = (standardized_within_rows(lead, part["row_pos"])
                           + weight * standardized_within_rows(scores[dimensions], part["row_pos"]))
