@@ -30,7 +30,6 @@ from prodspec.paths import SHARED_DATA, SHIPPED_MODEL_DIR
 from prodspec.ranker.answers import answer_text
 from prodspec.ranker.blend import (
     DIMENSIONS,
-    DRAWING_BLEND,
     dimension_blend_of,
     has_height_width_ranker,
     ranker_features,
@@ -131,7 +130,7 @@ def run(splits: range, p_equals: list[float], model_dir: Path = SHIPPED_MODEL_DI
     for seed in splits:
         folds = image_folds(rows["image_name"], k=5, seed=seed)
         scores = oof_scores(data.table.lines, folds, features, params, data.text, words=data.words, drawn=data.drawn,
-                            drawing_weight=DRAWING_BLEND, learn=learn, dimension_blend=dimension_blend_of(meta),
+                            drawing_weight=float(meta.get("drawing_weight", 0.0)), learn=learn, dimension_blend=dimension_blend_of(meta),
                             height_width_ranker=has_height_width_ranker(meta))
         found = simulate(data, scores, p_equals)
         entity = np.array(found.pop("entity"))

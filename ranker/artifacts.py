@@ -24,7 +24,7 @@ from prodspec.features.columns import (
 from prodspec.features.priors import Priors
 from prodspec.ranker.answers import Answer, answer_rows
 from prodspec.ranker.blend import (
-    add_drawing_scores,
+    Rankers,
     dimension_blend_of,
     drawing_features,
     score_candidates,
@@ -32,7 +32,7 @@ from prodspec.ranker.blend import (
 from prodspec.ranker.calibration import calibrated
 from prodspec.ranker.confidence import predict_confidence
 from prodspec.ranker.joint import joint_tops
-from prodspec.ranker.lambdarank import SeedEnsemble
+from prodspec.ranker.lambdarank import Ranker, SeedEnsemble
 
 MODEL_VERSION = 3  # 3: each ranker is a seed ensemble, one LightGBM file per seed
 
@@ -49,15 +49,10 @@ class Ranked:
 
 @dataclass
 class RankerModel:
-    ranker: SeedEnsemble
+    rankers: Rankers  # its rankers and their blend's weights (`ranker.blend.score_candidates`)
     confidence: lgb.Booster | None
     priors: Priors
     meta: dict
-    dimension_ranker: SeedEnsemble | None = None  # scores height/width/depth rows when trained with text rows
-    other_ranker: SeedEnsemble | None = None  # scores the other rows (`ranker.blend.fit_other_ranker`)
-    drawing_ranker: SeedEnsemble | None = None  # learnt from synthetic drawings (`ranker.blend.fit_drawing_ranker`)
-    # scores height and width rows in the dimension ranker's place (`ranker.blend.fit_height_width_ranker`)
-    height_width_ranker: SeedEnsemble | None = None
 
     @property
     def features(self) -> list[str]:
@@ -65,20 +60,12 @@ class RankerModel:
         return self.meta["ranker_features"]
 
     @property
-    def dimension_blend(self) -> float:
-        """The photos ranker's weight in a dimension row's blend (`ranker.blend.score_candidates`)."""
-        return dimension_blend_of(self.meta)
-
-    @property
     def vocabulary(self) -> list[str]:
         return self.meta["vocabulary"]
 
     def scores(self, lines: pd.DataFrame) -> np.ndarray:
         """Each feature line's score, every ranker of the model blended as it was trained."""
-        return add_drawing_scores(
-            score_candidates(self.ranker, self.dimension_ranker, lines, self.features, self.other_ranker,
-                             self.dimension_blend, self.height_width_ranker),
-            self.drawing_ranker, lines, self.meta["features"], self.meta.get("drawing_weight", 0.0))
+        return score_candidates(self.rankers, lines, self.features)
 
     def rank(self, table: FeatureTable, prior: bool = True) -> Ranked:
         """Every row's answer; `prior=False` leaves a row unanswered rather than answer it from the priors."""
@@ -104,7 +91,7 @@ def _seed_files(first: str, size: int) -> list[str]:
     return [first] + [f"{stem}.{k}.txt" for k in range(1, size)]
 
 
-def _stage_seeds(model_dir: Path, first: str, ranker: lgb.Booster | SeedEnsemble | None,
+def _stage_seeds(model_dir: Path, first: str, ranker: Ranker | None,
                  staged: dict[str, Path]) -> list[str] | None:
     if ranker is None:
         return None
@@ -125,22 +112,20 @@ def _sha1(path: Path) -> str:
     return hashlib.sha1(path.read_bytes()).hexdigest()
 
 
-def save_model(model_dir: Path, ranker: lgb.Booster | SeedEnsemble, confidence: lgb.Booster | None, priors: Priors,
-               meta: dict, dimension_ranker: lgb.Booster | SeedEnsemble | None = None,
-               other_ranker: lgb.Booster | SeedEnsemble | None = None,
-               drawing_ranker: lgb.Booster | SeedEnsemble | None = None,
-               height_width_ranker: lgb.Booster | SeedEnsemble | None = None) -> None:
-    """Every file is written beside its name first and moved into place after, meta.json last, with the hash of
+def save_model(model_dir: Path, rankers: Rankers, confidence: lgb.Booster | None, priors: Priors, meta: dict) -> None:
+    """The rankers' files, the confidence model, the priors and meta.json (with the blend's weights).
+
+    Every file is written beside its name first and moved into place after, meta.json last, with the hash of
     each: a save cut short (a full disk) leaves the old model whole, a kill among the moves a mix that
     `load_model` refuses."""
     model_dir.mkdir(parents=True, exist_ok=True)
     staged: dict[str, Path] = {}
     try:
-        ranker_files = _stage_seeds(model_dir, RANKER_FILE, ranker, staged)
-        dimension_files = _stage_seeds(model_dir, DIMENSION_RANKER_FILE, dimension_ranker, staged)
-        other_files = _stage_seeds(model_dir, OTHER_RANKER_FILE, other_ranker, staged)
-        drawing_files = _stage_seeds(model_dir, DRAWING_RANKER_FILE, drawing_ranker, staged)
-        height_width_files = _stage_seeds(model_dir, HEIGHT_WIDTH_RANKER_FILE, height_width_ranker, staged)
+        ranker_files = _stage_seeds(model_dir, RANKER_FILE, rankers.photos, staged)
+        dimension_files = _stage_seeds(model_dir, DIMENSION_RANKER_FILE, rankers.dimension, staged)
+        other_files = _stage_seeds(model_dir, OTHER_RANKER_FILE, rankers.other, staged)
+        drawing_files = _stage_seeds(model_dir, DRAWING_RANKER_FILE, rankers.drawing, staged)
+        height_width_files = _stage_seeds(model_dir, HEIGHT_WIDTH_RANKER_FILE, rankers.height_width, staged)
         if confidence is not None:
             confidence.save_model(str(_stage(model_dir, "confidence.txt", staged)))
         priors.save(_stage(model_dir, "priors.json", staged))
@@ -148,7 +133,8 @@ def save_model(model_dir: Path, ranker: lgb.Booster | SeedEnsemble, confidence: 
         meta = {**meta, "model_version": MODEL_VERSION, "feature_version": FEATURE_VERSION, "lightgbm": lgb.__version__,
                 "priors_file": "priors.json", "ranker_files": ranker_files, "dimension_ranker_files": dimension_files,
                 "other_ranker_files": other_files, "drawing_ranker_files": drawing_files,
-                "height_width_ranker_files": height_width_files, "file_sha1": hashes}
+                "height_width_ranker_files": height_width_files, "dimension_blend": rankers.dimension_blend,
+                "drawing_weight": rankers.drawing_weight, "file_sha1": hashes}
         _stage(model_dir, "meta.json", staged).write_text(json.dumps(meta, indent=1, sort_keys=True))
     except BaseException as error:
         for path in staged.values():
@@ -269,5 +255,6 @@ def load_model(model_dir: str | Path) -> RankerModel:
     # a model saved before height and width had a dimension ranker of their own scores them with the dimension ranker
     height_width_ranker = (_load_seeds(model_dir, meta["height_width_ranker_files"], without_gaps(meta["features"]))
                            if meta.get("height_width_ranker_files") else None)
-    return RankerModel(ranker, confidence, priors, meta, dimension_ranker, other_ranker, drawing_ranker,
-                       height_width_ranker)
+    rankers = Rankers(ranker, dimension_ranker, height_width_ranker, other_ranker, drawing_ranker,
+                      dimension_blend_of(meta), float(meta.get("drawing_weight", 0.0)))
+    return RankerModel(rankers, confidence, priors, meta)

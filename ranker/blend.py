@@ -1,9 +1,11 @@
-"""The three rankers and how their scores combine: a photos ranker, a dimension ranker that also learns from flat
-text rows, and a ranker for every attribute but height, width and depth."""
+"""A model's rankers (`Rankers`) and how their scores combine: a photos ranker, a dimension ranker that also learns
+from flat text rows (and one for height and width alone), a ranker for every attribute but height, width and depth,
+and a drawing ranker learnt from synthetic drawings."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -12,6 +14,7 @@ from prodspec.dataset.units import entity_names
 from prodspec.features.columns import CATEGORICAL, for_other_attributes, without_gaps
 from prodspec.features.quantities import QUANTITY_FEATURES
 from prodspec.ranker.lambdarank import (
+    Ranker,
     RankerParams,
     SeedEnsemble,
     fit_ranker,
@@ -120,21 +123,6 @@ def drawing_features(features: list[str]) -> list[str]:
             and f not in QUANTITY_FEATURES]
 
 
-def add_drawing_scores(scores: np.ndarray, drawing_ranker, lines: pd.DataFrame, features: list[str],
-                       weight: float) -> np.ndarray:
-    """Height and width rows' scores with the drawing ranker's standardized scores added at `weight`."""
-    if drawing_ranker is None or not weight:
-        return scores
-    rows = rows_of(lines, DRAWING_ENTITIES)
-    if rows.any():
-        part = lines[rows]
-        scores = scores.copy()
-        scores[rows] = (standardized_within_rows(scores[rows], part["row_pos"])
-                        + weight * standardized_within_rows(score(drawing_ranker, part, drawing_features(features)),
-                                                            part["row_pos"]))
-    return scores
-
-
 # the attributes the drawing ranker scores, and its standardized score's weight in their blend. Out of fold over
 # fold splits 1-20 of the dev and more photos (docs/experiments.md, "Dimension drawings"), height and width rows
 # read right 0.686 of the time with it against 0.594 without; with the depth rows too (the drawings' receding
@@ -146,34 +134,67 @@ DRAWING_ENTITIES = {"height", "width"}
 DRAWING_BLEND = 1.01
 
 
-def score_candidates(ranker, dimension_ranker, lines: pd.DataFrame, features: list[str],
-                     other_ranker=None, dimension_blend: float = DIMENSION_BLEND,
-                     height_width_ranker=None) -> np.ndarray:
-    """Ranker scores for every feature line; dimension rows blend `dimension_ranker`'s with the photos ranker's,
-    and with `other_ranker` the other rows take its scores (`fit_other_ranker`). With `height_width_ranker`
-    (`fit_height_width_ranker`) the height and width rows take its scores in the blend, not `dimension_ranker`'s.
+@dataclass(frozen=True)
+class Rankers:
+    """A model's rankers and the weights their scores blend at: what `score_candidates` scores with, what
+    `ranker.artifacts.save_model` writes and `load_model` reads back. A ranker a model lacks is None: its rows fall
+    to the one before it (a model trained before it existed scores as it did)."""
 
-    The dimension ranker knows the wording and the priors from many text rows, the photos ranker the drawn
-    lines and turned print that text rows lack: their standardized scores are added, the photos ranker's at
-    `dimension_blend` (a model's own: `dimension_blend_of`). Seed ensembles blend seed by seed and average the
+    photos: Ranker | None  # every row the others do not take (None only where none is asked: cross-validation fits
+    # only the rankers a fold's rows need)
+    dimension: Ranker | None = None  # leads height, width and depth rows (`fit_dimension_ranker`)
+    height_width: Ranker | None = None  # leads height and width rows in its place (`fit_height_width_ranker`)
+    other: Ranker | None = None  # every row but height, width and depth (`fit_other_ranker`)
+    drawing: Ranker | None = None  # added to height and width rows (`fit_drawing_ranker`)
+    dimension_blend: float = DIMENSION_BLEND  # the photos ranker's weight in a dimension row (`dimension_blend_of`)
+    drawing_weight: float = 0.0  # the drawing ranker's weight in a height or width row (`DRAWING_BLEND`)
+
+    def __post_init__(self):
+        if self.height_width is not None and self.dimension is None:
+            raise ValueError("a height-and-width ranker leads beside a dimension ranker, not alone")
+
+
+def score_candidates(rankers: Rankers, lines: pd.DataFrame, features: list[str]) -> np.ndarray:
+    """Every feature line's score, the model's rankers blended as they were trained (`Rankers`).
+
+    A dimension row blends the dimension ranker's standardized score (the height-and-width ranker's for height and
+    width rows, where the model has one) with the photos ranker's at `dimension_blend`: the dimension ranker knows
+    the wording and the priors from many text rows, the photos ranker the drawn lines and turned print that text
+    rows lack. Height and width rows then add the drawing ranker's at `drawing_weight`. With an other ranker the
+    remaining rows take its scores, else the photos ranker's. Seed ensembles blend seed by seed and average the
     blends (out of fold this ranked better than blending the averaged scores: top-1 0.838 against 0.835 on the
     bench's fresh splits).
     """
-    leading = (dimension_ranker, height_width_ranker)
-    if other_ranker is None:
-        return _photos_scores(ranker, leading, lines, features, dimension_blend)
+    if rankers.other is None:
+        return _with_drawing_scores(_photos_scores(rankers, lines, features), rankers, lines, features)
     # the photos ranker scores the dimension rows alone: the other rows take the other ranker's scores
     dimensions = dimension_rows(lines)
     scores = np.zeros(len(lines))
     if dimensions.any():
-        scores[dimensions] = _photos_scores(ranker, leading, lines[dimensions], features, dimension_blend)
+        scores[dimensions] = _photos_scores(rankers, lines[dimensions], features)
     if not dimensions.all():
-        scores[~dimensions] = score(other_ranker, lines[~dimensions], for_other_attributes(features))
+        scores[~dimensions] = score(rankers.other, lines[~dimensions], for_other_attributes(features))
+    return _with_drawing_scores(scores, rankers, lines, features)
+
+
+def _with_drawing_scores(scores: np.ndarray, rankers: Rankers, lines: pd.DataFrame,
+                         features: list[str]) -> np.ndarray:
+    """Height and width rows' scores with the drawing ranker's standardized scores added at its weight."""
+    if rankers.drawing is None or not rankers.drawing_weight:
+        return scores
+    rows = rows_of(lines, DRAWING_ENTITIES)
+    if rows.any():
+        part = lines[rows]
+        scores = scores.copy()
+        scores[rows] = (standardized_within_rows(scores[rows], part["row_pos"])
+                        + rankers.drawing_weight * standardized_within_rows(
+                            score(rankers.drawing, part, drawing_features(features)), part["row_pos"]))
     return scores
 
 
-def _photos_scores(ranker, leading: tuple, lines: pd.DataFrame, features: list[str], weight: float) -> np.ndarray:
+def _photos_scores(rankers: Rankers, lines: pd.DataFrame, features: list[str]) -> np.ndarray:
     """Seed by seed where every ensemble has the photos ranker's size (the shipped model's do), else in one blend."""
+    ranker, leading, weight = rankers.photos, (rankers.dimension, rankers.height_width), rankers.dimension_blend
     given = [r for r in (ranker, *leading) if r is not None]
     if len(given) > 1 and all(isinstance(r, SeedEnsemble) and len(r.boosters) == len(ranker.boosters) for r in given):
         n = len(ranker.boosters)

@@ -53,7 +53,10 @@ class SeedEnsemble:
         return self.boosters[0].feature_name()
 
 
-def fit_seeds(fit, params: RankerParams, size: int) -> lgb.Booster | SeedEnsemble:
+Ranker = lgb.Booster | SeedEnsemble  # a fitted ranker: one booster, or seeds averaged
+
+
+def fit_seeds(fit, params: RankerParams, size: int) -> Ranker:
     """`fit(params)` once, or `size` times with seeds params.seed, params.seed + 1, ... averaged."""
     if size <= 1:
         return fit(params)
@@ -76,7 +79,7 @@ def fit_ranker(table: pd.DataFrame, features: list[str], categorical: list[str],
     return lgb.train(lgb_params, dataset, num_boost_round=rounds)
 
 
-def score(booster: lgb.Booster | SeedEnsemble, table: pd.DataFrame, features: list[str]) -> np.ndarray:
+def score(booster: Ranker, table: pd.DataFrame, features: list[str]) -> np.ndarray:
     if table.empty:
         return np.zeros(0)
     return booster.predict(table[features], num_threads=1 if len(table) < 2000 else 0)

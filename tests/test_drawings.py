@@ -134,7 +134,7 @@ def test_training_with_synthetic_drawings_runs_end_to_end(tmp_path):
     assert report["ranker"]["overall"]["strict_f1"] > 0.8
     model = load_model(tmp_path / "model")
     meta = json.loads((tmp_path / "model" / "meta.json").read_text())
-    assert model.drawing_ranker is not None and meta["drawing_weight"] > 0 and meta["synthetic_rows"] > 12
+    assert model.rankers.drawing is not None and meta["drawing_weight"] > 0 and meta["synthetic_rows"] > 12
     assert meta["drawing_ranker_files"][0] == "ranker_drawings.txt"
     drawn = pd.read_csv(tmp_path / "synthetic" / "labels.csv", dtype=str).assign(index=lambda f: f.index.astype(str))
     drawn.drop(columns=["entity_value"]).to_csv(tmp_path / "drawn.csv", index=False)

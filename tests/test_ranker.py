@@ -5,6 +5,7 @@ import json
 import logging
 import math
 import shutil
+from dataclasses import replace
 
 import numpy as np
 import optuna
@@ -27,7 +28,7 @@ from prodspec.features.columns import (
 )
 from prodspec.features.context import learn_vocabulary
 from prodspec.paths import SHIPPED_MODEL_DIR
-from prodspec.ranker.artifacts import RankerModel, load_model, save_model
+from prodspec.ranker.artifacts import load_model, save_model
 from prodspec.ranker.blend import (
     DIMENSION_BLEND,
     dimension_rows,
@@ -83,9 +84,9 @@ def test_the_ranker_ships_as_a_seed_ensemble(trained, tmp_path):
     meta = json.loads((root / "model" / "meta.json").read_text())
     assert meta["ranker_files"] == ["ranker.txt"] + [f"ranker.{k}.txt" for k in range(1, ENSEMBLE_SIZE)]
     model = load_model(root / "model")
-    assert isinstance(model.ranker, SeedEnsemble) and len(model.ranker.boosters) == ENSEMBLE_SIZE
+    assert isinstance(model.rankers.photos, SeedEnsemble) and len(model.rankers.photos.boosters) == ENSEMBLE_SIZE
     # four seeds, four different boosters
-    assert len({b.model_to_string() for b in model.ranker.boosters}) == ENSEMBLE_SIZE
+    assert len({b.model_to_string() for b in model.rankers.photos.boosters}) == ENSEMBLE_SIZE
     copy = tmp_path / "model"
     shutil.copytree(root / "model", copy)
     (copy / "ranker.2.txt").unlink()
@@ -105,8 +106,7 @@ def test_a_save_cut_short_leaves_the_old_model_whole(trained, tmp_path, monkeypa
 
     monkeypatch.setattr(model.priors, "save", disk_full)
     with pytest.raises(UserError, match="could not be saved .*No space left on device.*before is unchanged"):
-        save_model(kept, model.ranker, model.confidence, model.priors, model.meta, model.dimension_ranker,
-                   model.other_ranker)
+        save_model(kept, model.rankers, model.confidence, model.priors, model.meta)
     assert {f.name: f.read_bytes() for f in kept.iterdir()} == before
     assert load_model(kept).meta["file_sha1"] == model.meta["file_sha1"]
 
@@ -128,7 +128,7 @@ def test_a_confidence_model_left_from_an_older_model_is_not_used(tmp_path):
     shutil.copytree(SHIPPED_MODEL_DIR, folder)
     left = (folder / "confidence.txt").read_bytes()
     assert load_model(folder).confidence is not None
-    save_model(folder, model.ranker, None, model.priors, model.meta, model.dimension_ranker, model.other_ranker)
+    save_model(folder, model.rankers, None, model.priors, model.meta)
     assert not (folder / "confidence.txt").exists() and load_model(folder).confidence is None
     (folder / "confidence.txt").write_bytes(left)
     assert load_model(folder).confidence is None
@@ -467,41 +467,47 @@ def test_the_answer_is_the_value_with_the_most_score_not_the_single_best_box():
 def test_rows_but_dimensions_are_scored_by_a_ranker_without_the_place_cues(trained):
     root, report = trained
     model = load_model(root / "model")
-    assert isinstance(model.other_ranker, SeedEnsemble) and len(model.other_ranker.boosters) == ENSEMBLE_SIZE
+    other = model.rankers.other
+    assert isinstance(other, SeedEnsemble) and len(other.boosters) == ENSEMBLE_SIZE
     assert set(PLACE_AND_ORDER) <= set(model.features)
-    assert not set(PLACE_AND_ORDER) & set(model.other_ranker.boosters[0].feature_name())
+    assert not set(PLACE_AND_ORDER) & set(other.boosters[0].feature_name())
     # half the rows read as heights: those keep the photos ranker's scores, the rest take the other ranker's,
     # which do not move when the place cues do
     table = report["oof"]["data"].table.lines.copy()
     table["entity"] = np.where(table["row_pos"] % 2 == 0, entity_names().index("height"), table["entity"])
     dims = dimension_rows(table)
     assert dims.any() and (~dims).any()
-    main = score_candidates(model.ranker, model.dimension_ranker, table, model.features)
-    split = score_candidates(model.ranker, model.dimension_ranker, table, model.features, model.other_ranker)
+    main = score_candidates(replace(model.rankers, other=None), table, model.features)
+    split = score_candidates(model.rankers, table, model.features)
     assert np.array_equal(split[dims], main[dims])
-    assert np.allclose(split[~dims], score(model.other_ranker, table[~dims], for_other_attributes(model.features)))
+    assert np.allclose(split[~dims], score(other, table[~dims], for_other_attributes(model.features)))
     shuffled = table.assign(**{f: table[f].sample(frac=1.0, random_state=0).to_numpy() for f in PLACE_AND_ORDER})
-    moved = score_candidates(model.ranker, model.dimension_ranker, shuffled, model.features, model.other_ranker)
+    moved = score_candidates(model.rankers, shuffled, model.features)
     assert np.array_equal(moved[~dims], split[~dims])
 
 
-def test_a_dimension_rows_score_adds_the_photos_rankers_at_the_models_weight(trained):
+def test_a_dimension_rows_score_adds_the_photos_rankers_at_the_models_weight(trained, tmp_path):
     root, report = trained
     model = load_model(root / "model")
-    assert model.dimension_blend == DIMENSION_BLEND == json.loads((root / "model" / "meta.json").read_text())[
+    assert model.rankers.dimension_blend == DIMENSION_BLEND == json.loads((root / "model" / "meta.json").read_text())[
         "dimension_blend"]
-    assert RankerModel(model.ranker, None, model.priors, meta={}).dimension_blend == 0.5  # a model trained before
+    # a model trained before its meta.json named the weight was trained at 0.5
+    shutil.copytree(root / "model", tmp_path / "before")
+    meta = json.loads((tmp_path / "before" / "meta.json").read_text())
+    del meta["dimension_blend"]
+    (tmp_path / "before" / "meta.json").write_text(json.dumps(meta))
+    assert load_model(tmp_path / "before").rankers.dimension_blend == 0.5
     table = report["oof"]["data"].table.lines.copy()
     table["entity"] = np.where(table["row_pos"] % 2 == 0, entity_names().index("depth"), table["entity"])
     dims = dimension_rows(table)
     dimension_ranker = fit_dimension_ranker(table, table.iloc[:0], model.features, RankerParams(num_rounds=20))
-    at = {w: score_candidates(model.ranker, dimension_ranker, table, model.features, model.other_ranker,
-                              dimension_blend=w)[dims] for w in (0.0, 0.25, 1.0)}
+    at = {w: score_candidates(replace(model.rankers, dimension=dimension_ranker, dimension_blend=w), table,
+                              model.features)[dims] for w in (0.0, 0.25, 1.0)}
     part = table[dims]
     # at 0 the dimension ranker alone; each unit of weight adds the photos ranker's standardized score
     assert np.allclose(at[0.0], standardized_within_rows(score(dimension_ranker, part, without_gaps(model.features)),
                                                          part["row_pos"]))
-    assert np.allclose(at[1.0] - at[0.0], standardized_within_rows(score(model.ranker, part, model.features),
+    assert np.allclose(at[1.0] - at[0.0], standardized_within_rows(score(model.rankers.photos, part, model.features),
                                                                    part["row_pos"]))
     assert np.allclose(at[0.25], at[0.0] + 0.25 * (at[1.0] - at[0.0])) and not np.allclose(at[0.0], at[1.0])
 
@@ -509,7 +515,7 @@ def test_a_dimension_rows_score_adds_the_photos_rankers_at_the_models_weight(tra
 def test_height_and_width_rows_lead_with_a_ranker_that_learned_from_the_dimension_rows_alone(trained, tmp_path):
     root, report = trained
     model = load_model(root / "model")
-    assert model.height_width_ranker is None  # trained without text rows: no dimension ranker of either kind
+    assert model.rankers.height_width is None  # trained without text rows: no dimension ranker of either kind
     table = report["oof"]["data"].table.lines.copy()
     names = entity_names()
     table["entity"] = np.select([table["row_pos"] % 3 == 0, table["row_pos"] % 3 == 1],
@@ -525,8 +531,9 @@ def test_height_and_width_rows_lead_with_a_ranker_that_learned_from_the_dimensio
     # in the blend: one that picks each row's first candidate, so that which ranker scored a row shows
     first = table.assign(label=(table.groupby("row_pos").cumcount() == 0).astype(int))
     contrary = fit_height_width_ranker(first, first.iloc[:0], model.features, params)
-    one = score_candidates(model.ranker, dimension_ranker, table, model.features, model.other_ranker, 0.0)
-    two = score_candidates(model.ranker, dimension_ranker, table, model.features, model.other_ranker, 0.0, contrary)
+    with_dimension = replace(model.rankers, dimension=dimension_ranker, dimension_blend=0.0)
+    one = score_candidates(with_dimension, table, model.features)
+    two = score_candidates(replace(with_dimension, height_width=contrary), table, model.features)
     depth, height = (table["entity"] == names.index("depth")).to_numpy(), (table["row_pos"] % 3 == 0).to_numpy()
     assert np.array_equal(two[~height], one[~height]) and depth.any()  # depth and weight rows as before
     part = table[height]
@@ -534,13 +541,13 @@ def test_height_and_width_rows_lead_with_a_ranker_that_learned_from_the_dimensio
                                                              part["row_pos"]))
     assert not np.allclose(two[height], one[height])
     # saved with the model and loaded back, it scores as it did; a model saved without it has none
-    save_model(tmp_path / "model", model.ranker, model.confidence, model.priors, model.meta, dimension_ranker,
-               model.other_ranker, model.drawing_ranker, height_width)
+    rankers = replace(model.rankers, dimension=dimension_ranker, height_width=height_width)
+    save_model(tmp_path / "model", rankers, model.confidence, model.priors, model.meta)
     loaded = load_model(tmp_path / "model")
     assert loaded.meta["height_width_ranker_files"] == ["ranker_height_width.txt"]
-    assert np.allclose(loaded.scores(table), score_candidates(model.ranker, dimension_ranker, table, model.features,
-                                                              model.other_ranker, loaded.dimension_blend,
-                                                              height_width))
+    assert (loaded.rankers.dimension_blend, loaded.rankers.drawing_weight) == (rankers.dimension_blend,
+                                                                              rankers.drawing_weight)
+    assert np.allclose(loaded.scores(table), score_candidates(rankers, table, model.features))
     (tmp_path / "model" / "ranker_height_width.txt").unlink()
     with pytest.raises(UserError, match="ranker_height_width.txt"):
         load_model(tmp_path / "model")

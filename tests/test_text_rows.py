@@ -123,11 +123,11 @@ def test_text_corpus_teaches_the_dimension_ranker_what_the_photos_do_not_show(tm
                 cache_dir=tmp_path / "cache", progress=False)
         answers = pd.read_csv(tmp_path / f"{name}.csv", dtype=str, keep_default_na=False)["prediction"]
         scores[name] = score_rows(list(test["entity_value"]), list(answers)).strict_f1
-    assert load_model(tmp_path / "photos").dimension_ranker is None
-    assert load_model(tmp_path / "photos").height_width_ranker is None
+    assert load_model(tmp_path / "photos").rankers.dimension is None
+    assert load_model(tmp_path / "photos").rankers.height_width is None
     model = load_model(tmp_path / "photos+text")
-    assert model.dimension_ranker is not None and model.meta["text_rows"] == 200
-    assert model.height_width_ranker is not None
+    assert model.rankers.dimension is not None and model.meta["text_rows"] == 200
+    assert model.rankers.height_width is not None
     assert scores["photos+text"] > 0.9 and scores["photos"] < 0.6, scores
     (tmp_path / "photos+text" / "ranker_dimensions.txt").unlink()
     with pytest.raises(UserError, match="missing"):

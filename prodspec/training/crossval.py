@@ -17,7 +17,7 @@ from prodspec.ranker.blend import (
     DIMENSION_BLEND,
     DIMENSIONS,
     HEIGHT_WIDTH,
-    add_drawing_scores,
+    Rankers,
     dimension_rows,
     fit_dimension_ranker,
     fit_drawing_ranker,
@@ -73,10 +73,9 @@ def oof_scores(lines: pd.DataFrame, folds_by_row: np.ndarray, features: list[str
                                 if dimension_booster is not None and height_width_ranker
                                 and (held & heights_and_widths).any() else None)
         other_booster = fit_other_ranker(fold_lines[training], fold_features, params, seeds) if held_others else None
-        scores[held] = add_drawing_scores(
-            score_candidates(booster, dimension_booster, fold_lines[held], fold_features, other_booster,
-                             dimension_blend, height_width_booster),
-            drawing, fold_lines[held], fold_features, drawing_weight)
+        rankers = Rankers(booster, dimension_booster, height_width_booster, other_booster, drawing, dimension_blend,
+                          drawing_weight)
+        scores[held] = score_candidates(rankers, fold_lines[held], fold_features)
     return scores
 
 

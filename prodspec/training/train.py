@@ -27,6 +27,7 @@ from prodspec.ranker.blend import (
     DIMENSION_BLEND,
     DIMENSIONS,
     DRAWING_BLEND,
+    Rankers,
     entity_codes,
     fit_dimension_ranker,
     fit_drawing_ranker,
@@ -159,7 +160,8 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path, objective: str = 
         "vocabulary": data.vocabulary, "thresholds": thresholds,
         "objective": objective, "min_precision": min_precision, "fallback": fallback,
         "fallback_precision": fallback_precision, "calibration": calibration, "params": asdict(params),
-        "drawing_weight": drawing_weight, "dimension_blend": DIMENSION_BLEND, "joint_p_equal": ANSWER_P_EQUAL, "synthetic_rows": 0 if data.drawn is None else int(data.drawn["row_pos"].nunique()),
+        "joint_p_equal": ANSWER_P_EQUAL,
+        "synthetic_rows": 0 if data.drawn is None else int(data.drawn["row_pos"].nunique()),
         "ocr_settings": asdict(settings), "ocr_fingerprint": settings.fingerprint(),
         "data_sha1": _data_key(rows, settings), "training_rows": n_rows,
         "text_rows": data.text_rows,
@@ -168,8 +170,9 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path, objective: str = 
            "baseline_strict_f1": report["baseline"]["overall"]["strict_f1"]},
     }
     stages.next(f"writing the model to {model_dir}")
-    save_model(model_dir, final, confidence_model, priors, meta, dimension_ranker, other_ranker, drawing_ranker,
-               height_width_ranker)
+    rankers = Rankers(final, dimension_ranker, height_width_ranker, other_ranker, drawing_ranker, DIMENSION_BLEND,
+                      drawing_weight)
+    save_model(model_dir, rankers, confidence_model, priors, meta)
     report["seconds"] = round(time.perf_counter() - started, 1)
     report["oof"] = {"tops": tops, "confidence": confidence, "answers": ranker_answers, "exact": exact,
                      "baseline_answers": baseline_answers, "oracle_answers": oracle_answers, "data": data}
