@@ -130,8 +130,8 @@ def run(splits: range, p_equals: list[float], model_dir: Path = SHIPPED_MODEL_DI
     for seed in splits:
         folds = image_folds(rows["image_name"], k=5, seed=seed)
         scores = oof_scores(data.table.lines, folds, features, params, data.text, words=data.words, drawn=data.drawn,
-                            drawing_weight=float(meta.get("drawing_weight", 0.0)), learn=learn, dimension_blend=dimension_blend_of(meta),
-                            height_width_ranker=has_height_width_ranker(meta))
+                            drawing_weight=float(meta.get("drawing_weight", 0.0)), learn=learn,
+                            dimension_blend=dimension_blend_of(meta), height_width_ranker=has_height_width_ranker(meta))
         found = simulate(data, scores, p_equals)
         entity = np.array(found.pop("entity"))
         split = {}

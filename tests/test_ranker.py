@@ -551,6 +551,12 @@ def test_height_and_width_rows_lead_with_a_ranker_that_learned_from_the_dimensio
     (tmp_path / "model" / "ranker_height_width.txt").unlink()
     with pytest.raises(UserError, match="ranker_height_width.txt"):
         load_model(tmp_path / "model")
+    # nor does a model load whose meta.json names it without the dimension ranker it leads beside
+    save_model(tmp_path / "model", rankers, model.confidence, model.priors, model.meta)
+    meta = json.loads((tmp_path / "model" / "meta.json").read_text())
+    (tmp_path / "model" / "meta.json").write_text(json.dumps(meta | {"dimension_ranker_files": None}))
+    with pytest.raises(UserError, match="height-and-width ranker without the dimension ranker"):
+        load_model(tmp_path / "model")
 
 
 def test_calibration_maps_confidence_to_the_share_exactly_right():
