@@ -1,6 +1,7 @@
 """A photo's height, width and depth rows answered together (`ranker.joint`), by simulation on labelled photos.
 
     python -m bench.joint_answers --splits 10 [--first-split 1] [--p-equal 0.19 0.3 0.5 0.7] [--json FILE]
+    python -m bench.joint_answers --p-equal 1:0.1 0.5:0.1     # weights for photos printing <= 2 / >= 3 lengths
 
 The labelled photos hold few photos asked two dimensions; the challenge's test file asks two or three of one photo
 for two thirds of its dimension rows. So each labelled height, width or depth row of dev + more is answered beside
@@ -8,7 +9,9 @@ the sibling rows the test file would ask of its photo: every other dimension att
 (scored out of fold with the photo's own fold, never learned from), and each labelled row is answered with the
 sibling sets the test file asks in its proportions (a depth row: alone 5,739 times, with a width 8,721, with a height
 8,035, with both 5,551). A labelled row's accuracy is the weighted mean over its sets; answered alone it is the one
-by one answer, so a weight of 1 gives the one by one figure. Only labelled rows are scored.
+by one answer, so a weight of 1 gives the one by one figure. Only labelled rows are scored. A weight `A:B` weighs a
+shared quantity by A on a photo that prints at most two distinct lengths and by B on one that prints three or more
+(the catalogue would give two attributes one length only where the photo prints few).
 """
 
 from __future__ import annotations
@@ -80,8 +83,16 @@ def quantity_answers(table, scores: np.ndarray, priors) -> tuple[dict[tuple[int,
             dict(zip(alone["row_pos"], alone["qty_group"])))
 
 
-def simulate(data, scores: np.ndarray, p_equals: list[float]) -> dict:
-    """Each labelled dimension row's accuracy one by one and with each `p_equal`, weighted by the test file's sets."""
+def weights_of(spec: str) -> tuple[float, float]:
+    """`--p-equal`'s `0.5` (one weight) or `1:0.1` (on photos printing at most two distinct lengths : three or more);
+    each in (0, 1], 1 answering the rows alone."""
+    few, _, many = spec.partition(":")
+    return float(few), float(many or few)
+
+
+def simulate(data, scores: np.ndarray, p_equals: list[str]) -> dict:
+    """Each labelled dimension row's accuracy one by one and with each `p_equal` (`weights_of`), weighted by the test
+    file's sets."""
     rows, lines = data.table.rows, data.table.lines
     dimension = rows["entity_name"].isin(DIMENSIONS).to_numpy()
     keep = dimension[lines["row_pos"].to_numpy()]
@@ -90,6 +101,8 @@ def simulate(data, scores: np.ndarray, p_equals: list[float]) -> dict:
     answer, own = quantity_answers(data.table, scores, data.priors)
     siblings = rows[dimension].groupby("image_name").apply(lambda p: dict(zip(p["entity_name"], p.index)))
     out = {"one_by_one": [], **{str(p): [] for p in p_equals}, "entity": []}
+    # the distinct lengths the row's photo prints (`features.quantities`)
+    distinct = lines[lines["family_matches"] > 0].groupby("row_pos")["qty_distinct"].max()
     for row in np.flatnonzero(dimension & (rows["entity_value"] != "").to_numpy()):
         label, entity = rows.at[row, "entity_value"], rows.at[row, "entity_name"]
         if row not in by_row:  # no candidate: answered from the priors either way
@@ -98,18 +111,20 @@ def simulate(data, scores: np.ndarray, p_equals: list[float]) -> dict:
         out["entity"].append(entity)
         out["one_by_one"].append(answer[(row, alone)] == label)
         photo = siblings[rows.at[row, "image_name"]]
-        for p_equal in p_equals:
+        for spec in p_equals:
+            few, many = weights_of(spec)
+            p_equal = many if distinct.get(row, 0) >= 3 else few
             right = 0.0
             for others, weight in sets_of(entity):
                 asked = {row: by_row[row]} | {photo[e]: by_row[photo[e]] for e in others if photo[e] in by_row}
                 collide = len({own[r] for r in asked}) < len(asked)  # as `ranker.joint.joint_choices` weighs
-                chosen = (best_assignment(asked, p_equal) if collide else None) or {row: alone}
+                chosen = (best_assignment(asked, p_equal) if collide and p_equal < 1 else None) or {row: alone}
                 right += weight * (answer[(row, chosen[row])] == label)
-            out[str(p_equal)].append(right)
+            out[spec].append(right)
     return out
 
 
-def run(splits: range, p_equals: list[float], model_dir: Path = SHIPPED_MODEL_DIR, progress: bool = True) -> dict:
+def run(splits: range, p_equals: list[str], model_dir: Path = SHIPPED_MODEL_DIR, progress: bool = True) -> dict:
     meta = json.loads((model_dir / "meta.json").read_text())
     settings = OcrSettings.from_meta(meta["ocr_settings"])
     with tempfile.TemporaryDirectory() as tmp:
@@ -151,7 +166,8 @@ def main() -> None:
     cli = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     cli.add_argument("--splits", type=int, default=10)
     cli.add_argument("--first-split", type=int, default=1)
-    cli.add_argument("--p-equal", type=float, nargs="+", default=[0.19, 0.3, 0.5, 0.7])
+    cli.add_argument("--p-equal", nargs="+", default=["0.19", "0.3", "0.5", "0.7"],
+                     help="weights of a shared quantity: W, or A:B for photos printing <= 2 : >= 3 distinct lengths")
     cli.add_argument("--json", type=Path, default=None)
     args = cli.parse_args()
     result = run(range(args.first_split, args.first_split + args.splits), args.p_equal)
