@@ -5,6 +5,7 @@
     python -m bench.fold_splits --synthetic out/synthetic        # with the drawing ranker, as `make train` builds it
     python -m bench.fold_splits --without drawn_                  # an ablation: these features left out
     python -m bench.fold_splits --one-by-one                      # a photo's dimension rows answered one by one
+    python -m bench.fold_splits --order-weight 1                  # a depth and a width by the catalogue's order at 1
     python -m bench.fold_splits --rules                           # and the simple rules on the same splits
     python -m bench.fold_splits --dimension-blend 0.5             # the photos ranker's weight in a dimension row
 
@@ -46,11 +47,14 @@ MODELS = "the model's"  # an option left to the model's meta.json
 def fold_splits(labels: list[Path], images: list[Path], model_dir: Path, splits: int, text_corpus: list[Path] | None,
                 train_csv: Path | None = None, cache_dir: Path | None = None, progress: bool = True,
                 without: tuple[str, ...] = (), first_split: int = 1, synthetic: Path | None = None,
-                drawing_weight: float | None = None, p_equal: float | None | str = MODELS, rules: bool = False,
+                drawing_weight: float | None = None, p_equal: float | None | str = MODELS,
+                order_weight: float | None | str = MODELS, rules: bool = False,
                 dimension_blend: float | None = None, height_width_ranker: bool | None = None) -> dict:
     """`drawing_weight`: the drawing ranker's weight in the blend (default: the model's; it needs `synthetic`);
     `dimension_blend`: the photos ranker's weight in a dimension row's blend (default: the model's);
-    `p_equal`: the joint answer's weight (`ranker.joint`; None: one by one; default: the model's); `rules`: the
+    `p_equal`: the joint answer's weight (`ranker.joint`; None: one by one; default: the model's); `order_weight`:
+    the weight of the catalogue's order of a photo's depth and width (`ranker.joint.order_choices`; None: not weighed;
+    default: the model's); `rules`: the
     simple rules too;
     `height_width_ranker`: whether height and width rows take a dimension ranker of their own (default: as the model
     does; `ranker.blend.fit_height_width_ranker`)."""
@@ -63,6 +67,8 @@ def fold_splits(labels: list[Path], images: list[Path], model_dir: Path, splits:
         height_width_ranker = has_height_width_ranker(meta)
     if p_equal == MODELS:
         p_equal = meta.get("joint_p_equal")
+    if order_weight == MODELS:
+        order_weight = meta.get("joint_order_weight")
     settings = OcrSettings.from_meta(meta["ocr_settings"])
     cache = OcrCache(cache_dir)
     try:
@@ -75,14 +81,15 @@ def fold_splits(labels: list[Path], images: list[Path], model_dir: Path, splits:
     per_split = scores_on_fresh_splits(data.table, data.priors, meta["fallback"], features, params,
                                        seeds=range(first_split, first_split + splits), text=data.text,
                                        words=data.words, drawn=data.drawn, drawing_weight=drawing_weight,
-                                       p_equal=p_equal, rules=rules, dimension_blend=dimension_blend,
+                                       p_equal=p_equal, order_weight=order_weight, rules=rules,
+                                       dimension_blend=dimension_blend,
                                        height_width_ranker=height_width_ranker)
     return {"model": str(model_dir), "params": meta["params"], "rows": len(data.rows), "text_rows": data.text_rows,
             "sources": data.rows["source"].value_counts().to_dict(),
             "text_corpus": [str(c) for c in corpora_of(text_corpus)], "synthetic": str(synthetic) if synthetic else None,
             "without": list(without), "drawing_weight": drawing_weight, "dimension_blend": dimension_blend,
             "height_width_ranker": height_width_ranker,
-            "p_equal": p_equal, "splits": per_split,
+            "p_equal": p_equal, "order_weight": order_weight, "splits": per_split,
             "mean": split_means(per_split)}
 
 
@@ -121,18 +128,26 @@ def main() -> None:
     cli.add_argument("--height-width-ranker", action=argparse.BooleanOptionalAction, default=None,
                      help="height and width rows take a dimension ranker of their own (default: as the model does)")
     joint = cli.add_mutually_exclusive_group()
-    joint.add_argument("--one-by-one", action="store_true", help="answer a photo's dimension rows one by one")
+    joint.add_argument("--one-by-one", action="store_true",
+                       help="answer a photo's dimension rows one by one (neither joint answer)")
     joint.add_argument("--p-equal", type=float, default=None,
                        help="answer a photo's dimension rows together at this weight (default: as the model does)")
+    cli.add_argument("--order-weight", type=float, default=None,
+                     help="answer a photo's depth and width by the catalogue's order at this weight (default: as the "
+                          "model does)")
     cli.add_argument("--rules", action="store_true", help="score the simple rules on the same splits")
     cli.add_argument("--json", type=Path, default=None)
     args = cli.parse_args()
+    if args.one_by_one and args.order_weight is not None:
+        cli.error("--one-by-one answers every row alone: give it or --order-weight, not both")
     labels = args.labels or [folder / "labels.csv" for folder in DEFAULT_SOURCES]
     images = args.images or [folder / "images" for folder in DEFAULT_SOURCES]
     result = fold_splits(labels, images, args.model, args.splits, chosen_text_corpus(args),
                          without=tuple(args.without), first_split=args.first_split, synthetic=args.synthetic,
                          drawing_weight=args.drawing_weight,
                          p_equal=None if args.one_by_one else MODELS if args.p_equal is None else args.p_equal,
+                         order_weight=(None if args.one_by_one else MODELS if args.order_weight is None
+                                       else args.order_weight),
                          rules=args.rules, dimension_blend=args.dimension_blend,
                          height_width_ranker=args.height_width_ranker)
     print(render(result))

@@ -2,6 +2,7 @@
 
     python -m bench.joint_answers --splits 10 [--first-split 1] [--p-equal 0.19 0.3 0.5 0.7] [--json FILE]
     python -m bench.joint_answers --p-equal 1:0.1 0.5:0.1     # weights for photos printing <= 2 / >= 3 lengths
+    python -m bench.joint_answers --p-equal --order-weight 0.5 1 2   # a depth and a width by the catalogue's order
 
 The labelled photos hold few photos asked two dimensions; the challenge's test file asks two or three of one photo
 for two thirds of its dimension rows. So each labelled height, width or depth row of dev + more is answered beside
@@ -11,7 +12,9 @@ sibling sets the test file asks in its proportions (a depth row: alone 5,739 tim
 8,035, with both 5,551). A labelled row's accuracy is the weighted mean over its sets; answered alone it is the one
 by one answer, so a weight of 1 gives the one by one figure. Only labelled rows are scored. A weight `A:B` weighs a
 shared quantity by A on a photo that prints at most two distinct lengths and by B on one that prints three or more
-(the catalogue would give two attributes one length only where the photo prints few).
+(the catalogue would give two attributes one length only where the photo prints few). `--order-weight W`: a depth
+row and a width row of one photo answer together by the catalogue's order of the two (`ranker.joint.ordered_pair`),
+every other row alone.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from prodspec.candidates.cache import OcrCache
+from prodspec.candidates.convert import to_base
 from prodspec.candidates.ocr import OcrSettings
 from prodspec.cli.commands import chosen_text_corpus
 from prodspec.dataset.splits import image_folds
@@ -37,7 +41,7 @@ from prodspec.ranker.blend import (
     has_height_width_ranker,
     ranker_features,
 )
-from prodspec.ranker.joint import best_assignment, quantity_masses
+from prodspec.ranker.joint import best_assignment, ordered_pair, quantity_masses
 from prodspec.ranker.lambdarank import RankerParams
 from prodspec.ranker.selection import in_answer_order
 from prodspec.training.crossval import oof_scores
@@ -90,9 +94,20 @@ def weights_of(spec: str) -> tuple[float, float]:
     return float(few), float(many or few)
 
 
-def simulate(data, scores: np.ndarray, p_equals: list[str]) -> dict:
-    """Each labelled dimension row's accuracy one by one and with each `p_equal` (`weights_of`), weighted by the test
-    file's sets."""
+def _lengths(rows: pd.DataFrame, lines: pd.DataFrame) -> dict[str, dict[int, float]]:
+    """Each photo's quantities (`qty_group`) in metres, where they are lengths."""
+    out: dict[str, dict[int, float]] = {}
+    names = rows["image_name"].to_numpy()[lines["row_pos"].to_numpy()]
+    for name, group, value, unit in zip(names, lines["qty_group"], lines["value"], lines["unit_name"]):
+        base = to_base(value, unit)
+        if base is not None and base[1] == "meter":
+            out.setdefault(name, {}).setdefault(group, base[0])
+    return out
+
+
+def simulate(data, scores: np.ndarray, p_equals: list[str], order_weights: list[float] = ()) -> dict:
+    """Each labelled dimension row's accuracy one by one, with each `p_equal` (`weights_of`) and with each order weight,
+    weighted by the test file's sets."""
     rows, lines = data.table.rows, data.table.lines
     dimension = rows["entity_name"].isin(DIMENSIONS).to_numpy()
     keep = dimension[lines["row_pos"].to_numpy()]
@@ -100,7 +115,9 @@ def simulate(data, scores: np.ndarray, p_equals: list[str]) -> dict:
     by_row = {r: part.set_index("qty_group")["mass"] for r, part in masses.groupby("row_pos")}
     answer, own = quantity_answers(data.table, scores, data.priors)
     siblings = rows[dimension].groupby("image_name").apply(lambda p: dict(zip(p["entity_name"], p.index)))
-    out = {"one_by_one": [], **{str(p): [] for p in p_equals}, "entity": []}
+    out = {"one_by_one": [], **{str(p): [] for p in p_equals}, **{f"order {w}": [] for w in order_weights},
+           "entity": []}
+    lengths = _lengths(rows, lines[keep])
     # the distinct lengths the row's photo prints (`features.quantities`)
     distinct = lines[lines["family_matches"] > 0].groupby("row_pos")["qty_distinct"].max()
     for row in np.flatnonzero(dimension & (rows["entity_value"] != "").to_numpy()):
@@ -121,10 +138,24 @@ def simulate(data, scores: np.ndarray, p_equals: list[str]) -> dict:
                 chosen = (best_assignment(asked, p_equal) if collide and p_equal < 1 else None) or {row: alone}
                 right += weight * (answer[(row, chosen[row])] == label)
             out[spec].append(right)
+        counterpart = {"depth": "width", "width": "depth"}.get(entity)
+        for weight_ in order_weights:
+            right = 0.0
+            for others, weight in sets_of(entity):
+                other = photo.get(counterpart) if counterpart in others else None
+                chosen = alone
+                if other is not None and other in by_row:
+                    depth, width = (row, other) if entity == "depth" else (other, row)
+                    pair = ordered_pair(by_row[depth], by_row[width], lengths[rows.at[row, "image_name"]],
+                                        (own[depth], own[width]), weight_)
+                    chosen = pair[0] if entity == "depth" else pair[1]
+                right += weight * (answer[(row, chosen)] == label)
+            out[f"order {weight_}"].append(right)
     return out
 
 
-def run(splits: range, p_equals: list[str], model_dir: Path = SHIPPED_MODEL_DIR, progress: bool = True) -> dict:
+def run(splits: range, p_equals: list[str], model_dir: Path = SHIPPED_MODEL_DIR, progress: bool = True,
+        order_weights: list[float] = ()) -> dict:
     meta = json.loads((model_dir / "meta.json").read_text())
     settings = OcrSettings.from_meta(meta["ocr_settings"])
     with tempfile.TemporaryDirectory() as tmp:
@@ -147,7 +178,7 @@ def run(splits: range, p_equals: list[str], model_dir: Path = SHIPPED_MODEL_DIR,
         scores = oof_scores(data.table.lines, folds, features, params, data.text, words=data.words, drawn=data.drawn,
                             drawing_weight=float(meta.get("drawing_weight", 0.0)), learn=learn,
                             dimension_blend=dimension_blend_of(meta), height_width_ranker=has_height_width_ranker(meta))
-        found = simulate(data, scores, p_equals)
+        found = simulate(data, scores, p_equals, order_weights)
         entity = np.array(found.pop("entity"))
         split = {}
         for name, right in found.items():
@@ -166,11 +197,14 @@ def main() -> None:
     cli = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     cli.add_argument("--splits", type=int, default=10)
     cli.add_argument("--first-split", type=int, default=1)
-    cli.add_argument("--p-equal", nargs="+", default=["0.19", "0.3", "0.5", "0.7"],
+    cli.add_argument("--p-equal", nargs="*", default=["0.19", "0.3", "0.5", "0.7"],
                      help="weights of a shared quantity: W, or A:B for photos printing <= 2 : >= 3 distinct lengths")
     cli.add_argument("--json", type=Path, default=None)
+    cli.add_argument("--order-weight", type=float, nargs="*", default=[],
+                     help="a photo's depth and width rows answered by the catalogue's order at these weights")
     args = cli.parse_args()
-    result = run(range(args.first_split, args.first_split + args.splits), args.p_equal)
+    result = run(range(args.first_split, args.first_split + args.splits), args.p_equal,
+                 order_weights=args.order_weight)
     print(f"{'answered':>12} " + " ".join(f"{k:>10}" for k in ("dimension", *DIMENSIONS)))
     for name, figures in result["mean"].items():
         print(f"{name:>12} " + " ".join(f"{figures[k]:10.4f}" for k in ("dimension", *DIMENSIONS)))

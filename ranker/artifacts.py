@@ -70,7 +70,8 @@ class RankerModel:
     def rank(self, table: FeatureTable, prior: bool = True) -> Ranked:
         """Every row's answer; `prior=False` leaves a row unanswered rather than answer it from the priors."""
         scores = self.scores(table.lines)
-        tops = joint_tops(table.rows, table.lines, scores, self.meta.get("joint_p_equal"))
+        tops = joint_tops(table.rows, table.lines, scores, self.meta.get("joint_p_equal"),
+                          self.meta.get("joint_order_weight"))
         confidence = predict_confidence(self.confidence, tops)
         answers = answer_rows(table, tops, confidence, self.meta["thresholds"], self.priors,
                               prior and self.meta["fallback"], self.meta.get("fallback_precision", 0.0),

@@ -7,6 +7,9 @@ of one photo differ four times in five (train.csv). Here each row's score mass o
 quantities with the most probability, an assignment that gives two rows one quantity weighed down by `P_EQUAL` for
 each such pair. Not a hard rule: the catalogue gives a photo's depth and width one value in 30% of pairs.
 
+A photo's depth and width rows also answer together by the catalogue's order of the two (`order_choices`): its
+depth is seldom the smaller (train.csv), so a pair of lengths that makes it so is weighed down.
+
 Chosen by simulation (`python -m bench.joint_answers`): each labelled dimension row of dev + more answered beside
 the sibling rows the test file would ask of its photo (the sets of attributes in the test file's proportions), out
 of fold. A row asked alone is answered as before.
@@ -20,6 +23,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from prodspec.candidates.convert import to_base
 from prodspec.ranker.blend import DIMENSIONS, dimension_rows
 from prodspec.ranker.selection import top_candidates, value_mass
 
@@ -32,6 +36,18 @@ P_EQUAL = 0.5
 # 0.0025 on the labelled rows, mostly asked alone (docs/experiments.md): the rows are answered one by one
 ANSWER_P_EQUAL: float | None = None
 MAX_ASSIGNMENTS = 20_000  # a photo with more quantities than this allows is answered row by row
+
+# the catalogue's order of one photo's depth and width: of train.csv's 2,526 photos labelled with both, the depth is
+# the larger in 0.620, equal to the width within 2% in 0.313, the smaller in 0.067 (`tests/test_joint.py` recounts it)
+DEPTH_WIDTH_ORDER = {"larger": 0.620, "equal": 0.313, "smaller": 0.067}
+EQUAL_WITHIN = 0.02
+# the order's weight (an exponent on its shares) where a photo's depth and width rows answer together. Chosen among
+# 0.5, 1 and 2, and against the height's order with either (weaker: height before width 0.52 / 0.14 / 0.35), on fold
+# splits 1-10 of the simulation (dimension rows 0.6846 one by one, 0.6919 at 0.5, depth 0.645 -> 0.663), held on
+# 11-20 (0.6962 -> 0.6981) and checked on 201-210 (0.6692 -> 0.6763) (docs/experiments.md)
+ORDER_WEIGHT = 0.5
+# what a model trained by this code answers with (meta.json `joint_order_weight`; None: the order is not weighed)
+ANSWER_ORDER_WEIGHT: float | None = ORDER_WEIGHT
 
 
 def quantity_masses(lines: pd.DataFrame, scores: np.ndarray) -> pd.DataFrame:
@@ -90,11 +106,68 @@ def joint_choices(rows: pd.DataFrame, lines: pd.DataFrame, scores: np.ndarray, t
     return changed
 
 
+def order_share(depth: float | None, width: float | None, weight: float) -> float:
+    """The catalogue's share of this order of a photo's depth and width lengths (in one unit), to the power `weight`;
+    1 where either is no length."""
+    if depth is None or width is None:
+        return 1.0
+    order = ("equal" if abs(depth - width) <= EQUAL_WITHIN * max(depth, width)
+             else "larger" if depth > width else "smaller")
+    return DEPTH_WIDTH_ORDER[order] ** weight
+
+
+def ordered_pair(depth: pd.Series, width: pd.Series, lengths: dict[int, float], own: tuple[int, int],
+                 weight: float) -> tuple[int, int]:
+    """The depth's and the width's quantities (each row's mass by `qty_group`) with the most probability, each pair's
+    masses times its `order_share`; the rows' own quantities (`own`) unless another pair beats them. `lengths`: each
+    quantity's length in one unit."""
+    def value(pair: tuple[int, int]) -> float:
+        return depth.get(pair[0], 0.0) * width.get(pair[1], 0.0) * order_share(lengths.get(pair[0]),
+                                                                                 lengths.get(pair[1]), weight)
+
+    best = max(itertools.product(depth.index, width.index), key=value, default=own)
+    return best if value(best) > value(own) * (1 + 1e-9) else own
+
+
+def order_choices(rows: pd.DataFrame, lines: pd.DataFrame, scores: np.ndarray, tops: pd.DataFrame,
+                  weight: float = ORDER_WEIGHT) -> dict[int, int]:
+    """The depth and width rows (by row_pos) whose quantity the catalogue's order changes, and the quantity each
+    takes: only a photo asked for its depth and its width, each with a candidate, is weighed (`ordered_pair`)."""
+    entity = rows["entity_name"].to_numpy()
+    answered = (tops["cand_pos"] >= 0).to_numpy()
+    asked = pd.DataFrame({"photo": rows["image_name"], "entity": entity, "row": np.arange(len(rows))})[
+        np.isin(entity, ["depth", "width"]) & answered]
+    pairs = asked.drop_duplicates(["photo", "entity"]).pivot(index="photo", columns="entity", values="row")
+    pairs = pairs.dropna() if {"depth", "width"} <= set(pairs.columns) else pairs.iloc[:0]
+    if pairs.empty or "qty_group" not in lines:
+        return {}
+    keep = lines["row_pos"].isin(pairs.to_numpy().ravel()).to_numpy()
+    masses = quantity_masses(lines[keep], scores[keep])
+    by_row = {r: part.set_index("qty_group")["mass"] for r, part in masses.groupby("row_pos")}
+    group_of = lines[keep].set_index(["row_pos", "cand_pos"])["qty_group"]
+    changed = {}
+    for depth, width in pairs.astype(int).itertuples(index=False):
+        part = lines[keep & (lines["row_pos"] == depth).to_numpy()]
+        lengths = {}
+        for group, value, unit in zip(part["qty_group"], part["value"], part["unit_name"]):
+            base = to_base(value, unit)
+            if base is not None and base[1] == "meter":
+                lengths.setdefault(group, base[0])
+        own = (group_of[(depth, int(tops.at[depth, "cand_pos"]))], group_of[(width, int(tops.at[width, "cand_pos"]))])
+        chosen = ordered_pair(by_row[depth], by_row[width], lengths, own, weight)
+        changed |= {row: group for row, group, was in zip((depth, width), chosen, own) if group != was}
+    return changed
+
+
 def joint_tops(rows: pd.DataFrame, lines: pd.DataFrame, scores: np.ndarray,
-               p_equal: float | None = P_EQUAL) -> pd.DataFrame:
-    """`ranker.selection.top_candidates`, with a photo's dimension rows answered together (`p_equal` None: each row
-    alone, as a model trained before the joint answer does)."""
+               p_equal: float | None = P_EQUAL, order_weight: float | None = None) -> pd.DataFrame:
+    """`ranker.selection.top_candidates`, with a photo's dimension rows answered together: two rows sharing a length
+    weighed by `p_equal`, a depth and a width by the catalogue's order at `order_weight` (`order_choices`); each
+    None leaves the rows alone, as a model trained before either does."""
     tops = top_candidates(lines, scores, len(rows))
-    if p_equal is not None and (forced := joint_choices(rows, lines, scores, tops, p_equal)):
-        tops = top_candidates(lines, scores, len(rows), forced)
-    return tops
+    forced = {}
+    if order_weight is not None:
+        forced |= order_choices(rows, lines, scores, tops, order_weight)
+    if p_equal is not None:
+        forced |= joint_choices(rows, lines, scores, tops, p_equal)
+    return top_candidates(lines, scores, len(rows), forced) if forced else tops

@@ -1,16 +1,28 @@
 """A photo's height, width and depth rows answered together (`ranker.joint`): two rows take one printed length only
 when their scores make it more likely than the best assignment of different lengths, each pair sharing one
-weighed down by P_EQUAL; rows answered one by one that do not collide, and rows asked alone, are never touched."""
+weighed down by P_EQUAL; rows answered one by one that do not collide, and rows asked alone, are never touched.
+A photo's depth and width answer by the catalogue's order of the two, recounted here from train.csv."""
 
 import math
 
 import numpy as np
 import pandas as pd
+import pytest
 
+from prodspec.candidates.convert import to_base
 from prodspec.candidates.image import text_candidates
 from prodspec.features.build import build_table
 from prodspec.features.priors import Priors, build_priors
-from prodspec.ranker.joint import P_EQUAL, best_assignment, joint_tops
+from prodspec.paths import DEFAULT_TRAIN_CSV
+from prodspec.ranker.joint import (
+    DEPTH_WIDTH_ORDER,
+    EQUAL_WITHIN,
+    ORDER_WEIGHT,
+    P_EQUAL,
+    best_assignment,
+    joint_tops,
+    order_share,
+)
 from prodspec.ranker.selection import top_candidates
 
 TEXT = "Height 50 cm Width 30 cm Length 80 cm"
@@ -72,3 +84,53 @@ def test_best_assignment_weighs_each_shared_pair():
     assert P_EQUAL == 0.5 and best_assignment(masses) == {0: "a", 1: "b", 2: "a"}
     assert best_assignment(masses, p_equal=0.19) == {0: "a", 1: "b", 2: "c"}  # weighed harder: all different
     assert best_assignment(masses, p_equal=1.0) == {0: "a", 1: "a", 2: "a"}  # no weight: each row alone
+
+
+def test_a_depth_smaller_than_its_width_yields_to_the_catalogues_order_when_the_scores_are_close(tmp_path):
+    table = _table(tmp_path, [("p.jpg", "depth"), ("p.jpg", "width"), ("q.jpg", "depth")])
+    close = [{30: .5, 80: .45, 50: .05}, {80: .5, 30: .45, 50: .05}, {30: .5, 80: .45, 50: .05}]
+    scores = _scores(table.lines, close)
+    assert _answers(top_candidates(table.lines, scores, 3)) == [30.0, 80.0, 30.0]  # one by one: the depth smaller
+    tops = joint_tops(table.rows, table.lines, scores, p_equal=None, order_weight=ORDER_WEIGHT)
+    assert _answers(tops) == [80.0, 30.0, 30.0]  # the pair swaps; a depth asked alone is not weighed
+    # scores that insist keep the smaller depth; without the weight the rows answer one by one
+    sure = _scores(table.lines, [{30: .9, 80: .05, 50: .05}, {80: .9, 30: .05, 50: .05}, close[2]])
+    assert _answers(joint_tops(table.rows, table.lines, sure, p_equal=None, order_weight=ORDER_WEIGHT)) == [
+        30.0, 80.0, 30.0]
+    pd.testing.assert_frame_equal(joint_tops(table.rows, table.lines, scores, p_equal=None),
+                                  top_candidates(table.lines, scores, 3))
+
+
+def test_a_depth_and_width_in_the_catalogues_order_are_untouched_and_a_height_never_weighed(tmp_path):
+    table = _table(tmp_path, [("p.jpg", "height"), ("p.jpg", "depth"), ("p.jpg", "width")])
+    scores = _scores(table.lines, [{30: .5, 80: .45, 50: .05}, {80: .5, 30: .45, 50: .05}, {30: .5, 80: .45, 50: .05}])
+    alone = top_candidates(table.lines, scores, 3)
+    # the depth the larger already: nothing moves, and the height (which shares the width's length) is never weighed
+    pd.testing.assert_frame_equal(joint_tops(table.rows, table.lines, scores, p_equal=None, order_weight=ORDER_WEIGHT),
+                                  alone)
+    assert _answers(alone) == [30.0, 80.0, 30.0]
+    # one length for both, where a smaller width is nearly as likely: the depth the larger (0.620) beats equal (0.313)
+    even = _scores(table.lines, [{30: .5, 80: .45, 50: .05}, {80: .5, 30: .45, 50: .05}, {80: .5, 30: .45, 50: .05}])
+    assert _answers(joint_tops(table.rows, table.lines, even, p_equal=None, order_weight=ORDER_WEIGHT)) == [
+        30.0, 80.0, 30.0]
+
+
+def test_the_order_shares_weigh_a_smaller_depth_down():
+    assert order_share(0.8, 0.3, 1) == DEPTH_WIDTH_ORDER["larger"] > order_share(0.3, 0.3, 1) > order_share(0.3, 0.8, 1)
+    assert order_share(0.5, 0.5 * (1 + EQUAL_WITHIN / 2), 1) == DEPTH_WIDTH_ORDER["equal"]
+    assert order_share(None, 0.3, 1) == 1.0 and order_share(0.3, 0.8, 0.5) == pytest.approx(0.067 ** 0.5)
+
+
+def test_the_order_shares_are_train_csvs():
+    if not DEFAULT_TRAIN_CSV.is_file():
+        pytest.skip(f"{DEFAULT_TRAIN_CSV} is not here")
+    labels = pd.read_csv(DEFAULT_TRAIN_CSV, dtype=str, keep_default_na=False)
+    labels = labels[labels["entity_name"].isin(["depth", "width"])].drop_duplicates(["image_link", "entity_name"])
+    parsed = labels["entity_value"].str.extract(r"^([\d.]+) (\w+)$")
+    metres = [to_base(float(v), u) for v, u in zip(parsed[0], parsed[1], strict=True)]
+    labels = labels.assign(metres=[m[0] if m and m[1] == "meter" else np.nan for m in metres]).dropna(subset=["metres"])
+    pairs = labels.pivot(index="image_link", columns="entity_name", values="metres").dropna()
+    depth, width = pairs["depth"].to_numpy(), pairs["width"].to_numpy()
+    equal = np.abs(depth - width) <= EQUAL_WITHIN * np.maximum(depth, width)
+    shares = {"larger": (~equal & (depth > width)).mean(), "equal": equal.mean(), "smaller": (~equal & (depth < width)).mean()}
+    assert len(pairs) > 2000 and all(abs(shares[k] - DEPTH_WIDTH_ORDER[k]) < 0.005 for k in shares), shares
