@@ -29,10 +29,10 @@ import numpy as np
 import pandas as pd
 
 from prodspec.candidates.cache import OcrCache
-from prodspec.candidates.convert import to_base
 from prodspec.candidates.ocr import OcrSettings
 from prodspec.cli.commands import chosen_text_corpus
 from prodspec.dataset.splits import image_folds
+from prodspec.features.quantities import metres
 from prodspec.paths import SHARED_DATA, SHIPPED_MODEL_DIR
 from prodspec.ranker.answers import answer_text
 from prodspec.ranker.blend import (
@@ -99,9 +99,8 @@ def _lengths(rows: pd.DataFrame, lines: pd.DataFrame) -> dict[str, dict[int, flo
     out: dict[str, dict[int, float]] = {}
     names = rows["image_name"].to_numpy()[lines["row_pos"].to_numpy()]
     for name, group, value, unit in zip(names, lines["qty_group"], lines["value"], lines["unit_name"]):
-        base = to_base(value, unit)
-        if base is not None and base[1] == "meter":
-            out.setdefault(name, {}).setdefault(group, base[0])
+        if (length := metres(value, unit)) is not None:
+            out.setdefault(name, {}).setdefault(group, length)
     return out
 
 

@@ -28,6 +28,12 @@ QUANTITY_FEATURES = ["qty_rank", "qty_rank_asc", "qty_distinct", "twin_units", "
 _NONE = dict.fromkeys(QUANTITY_FEATURES, math.nan)
 
 
+def metres(value: float, unit: str) -> float | None:
+    """A length in metres (None for a unit of no length): lengths printed in two units compared in one."""
+    base = to_base(value, unit)
+    return base[0] if base is not None and base[1] == "meter" else None
+
+
 def _decimals(candidate: Candidate) -> int:
     text = f"{candidate.value:.6f}".rstrip("0")
     return len(text.split(".")[1]) if "." in text else 0

@@ -23,7 +23,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from prodspec.candidates.convert import to_base
+from prodspec.features.quantities import metres
 from prodspec.ranker.blend import DIMENSIONS, dimension_rows
 from prodspec.ranker.selection import top_candidates, value_mass
 
@@ -150,9 +150,8 @@ def order_choices(rows: pd.DataFrame, lines: pd.DataFrame, scores: np.ndarray, t
         part = lines[keep & (lines["row_pos"] == depth).to_numpy()]
         lengths = {}
         for group, value, unit in zip(part["qty_group"], part["value"], part["unit_name"]):
-            base = to_base(value, unit)
-            if base is not None and base[1] == "meter":
-                lengths.setdefault(group, base[0])
+            if (length := metres(value, unit)) is not None:
+                lengths.setdefault(group, length)
         own = (group_of[(depth, int(tops.at[depth, "cand_pos"]))], group_of[(width, int(tops.at[width, "cand_pos"]))])
         chosen = ordered_pair(by_row[depth], by_row[width], lengths, own, weight)
         changed |= {row: group for row, group, was in zip((depth, width), chosen, own) if group != was}

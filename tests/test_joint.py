@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from prodspec.candidates.convert import to_base
 from prodspec.candidates.image import text_candidates
 from prodspec.features.build import build_table
 from prodspec.features.priors import Priors, build_priors
+from prodspec.features.quantities import metres
 from prodspec.paths import DEFAULT_TRAIN_CSV
 from prodspec.ranker.joint import (
     DEPTH_WIDTH_ORDER,
@@ -127,8 +127,8 @@ def test_the_order_shares_are_train_csvs():
     labels = pd.read_csv(DEFAULT_TRAIN_CSV, dtype=str, keep_default_na=False)
     labels = labels[labels["entity_name"].isin(["depth", "width"])].drop_duplicates(["image_link", "entity_name"])
     parsed = labels["entity_value"].str.extract(r"^([\d.]+) (\w+)$")
-    metres = [to_base(float(v), u) for v, u in zip(parsed[0], parsed[1], strict=True)]
-    labels = labels.assign(metres=[m[0] if m and m[1] == "meter" else np.nan for m in metres]).dropna(subset=["metres"])
+    lengths = [metres(float(v), u) for v, u in zip(parsed[0], parsed[1], strict=True)]
+    labels = labels.assign(metres=[np.nan if m is None else m for m in lengths]).dropna(subset=["metres"])
     pairs = labels.pivot(index="image_link", columns="entity_name", values="metres").dropna()
     depth, width = pairs["depth"].to_numpy(), pairs["width"].to_numpy()
     equal = np.abs(depth - width) <= EQUAL_WITHIN * np.maximum(depth, width)
