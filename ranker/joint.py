@@ -43,8 +43,8 @@ DEPTH_WIDTH_ORDER = {"larger": 0.620, "equal": 0.313, "smaller": 0.067}
 EQUAL_WITHIN = 0.02
 # the order's weight (an exponent on its shares) where a photo's depth and width rows answer together. Chosen among
 # 0.5, 1 and 2, and against the height's order with either (weaker: height before width 0.52 / 0.14 / 0.35), on fold
-# splits 1-10 of the simulation (dimension rows 0.6846 one by one, 0.6919 at 0.5, depth 0.645 -> 0.663), held on
-# 11-20 (0.6962 -> 0.6981) and checked on 201-210 (0.6692 -> 0.6763) (docs/experiments.md)
+# splits 1-10 of the simulation (dimension rows 0.6846 one by one, 0.6912 at 0.5, depth 0.645 -> 0.662), held on
+# 11-20 (0.6962 -> 0.6981) and checked on 201-210 (0.6692 -> 0.6777, depth 0.629 -> 0.652) (docs/experiments.md)
 ORDER_WEIGHT = 0.5
 # what a model trained by this code answers with (meta.json `joint_order_weight`; None: the order is not weighed)
 ANSWER_ORDER_WEIGHT: float | None = ORDER_WEIGHT
@@ -145,15 +145,16 @@ def order_choices(rows: pd.DataFrame, lines: pd.DataFrame, scores: np.ndarray, t
     masses = quantity_masses(lines[keep], scores[keep])
     by_row = {r: part.set_index("qty_group")["mass"] for r, part in masses.groupby("row_pos")}
     group_of = lines[keep].set_index(["row_pos", "cand_pos"])["qty_group"]
+    lengths: dict[int, dict[int, float]] = {}  # each row's quantities in metres (a photo's rows share them)
+    for row, group, value, unit in zip(lines["row_pos"][keep], lines["qty_group"][keep], lines["value"][keep],
+                                       lines["unit_name"][keep]):
+        if (length := metres(value, unit)) is not None:
+            lengths.setdefault(row, {}).setdefault(group, length)
     changed = {}
     for depth, width in pairs.astype(int).itertuples(index=False):
-        part = lines[keep & (lines["row_pos"] == depth).to_numpy()]
-        lengths = {}
-        for group, value, unit in zip(part["qty_group"], part["value"], part["unit_name"]):
-            if (length := metres(value, unit)) is not None:
-                lengths.setdefault(group, length)
         own = (group_of[(depth, int(tops.at[depth, "cand_pos"]))], group_of[(width, int(tops.at[width, "cand_pos"]))])
-        chosen = ordered_pair(by_row[depth], by_row[width], lengths, own, weight)
+        chosen = ordered_pair(by_row[depth], by_row[width], lengths.get(depth, {}) | lengths.get(width, {}), own,
+                              weight)
         changed |= {row: group for row, group, was in zip((depth, width), chosen, own) if group != was}
     return changed
 
