@@ -32,7 +32,6 @@ from prodspec.candidates.cache import OcrCache
 from prodspec.candidates.ocr import OcrSettings
 from prodspec.cli.commands import chosen_text_corpus
 from prodspec.dataset.splits import image_folds
-from prodspec.features.quantities import metres
 from prodspec.paths import SHARED_DATA, SHIPPED_MODEL_DIR
 from prodspec.ranker.answers import answer_text
 from prodspec.ranker.blend import (
@@ -41,7 +40,12 @@ from prodspec.ranker.blend import (
     has_height_width_ranker,
     ranker_features,
 )
-from prodspec.ranker.joint import best_assignment, ordered_pair, quantity_masses
+from prodspec.ranker.joint import (
+    best_assignment,
+    ordered_pair,
+    quantity_lengths,
+    quantity_masses,
+)
 from prodspec.ranker.lambdarank import RankerParams
 from prodspec.ranker.selection import in_answer_order
 from prodspec.training.crossval import oof_scores
@@ -94,16 +98,6 @@ def weights_of(spec: str) -> tuple[float, float]:
     return float(few), float(many or few)
 
 
-def _lengths(rows: pd.DataFrame, lines: pd.DataFrame) -> dict[str, dict[int, float]]:
-    """Each photo's quantities (`qty_group`) in metres, where they are lengths."""
-    out: dict[str, dict[int, float]] = {}
-    names = rows["image_name"].to_numpy()[lines["row_pos"].to_numpy()]
-    for name, group, value, unit in zip(names, lines["qty_group"], lines["value"], lines["unit_name"]):
-        if (length := metres(value, unit)) is not None:
-            out.setdefault(name, {}).setdefault(group, length)
-    return out
-
-
 def simulate(data, scores: np.ndarray, p_equals: list[str], order_weights: list[float] = ()) -> dict:
     """Each labelled dimension row's accuracy one by one, with each `p_equal` (`weights_of`) and with each order weight,
     weighted by the test file's sets."""
@@ -116,7 +110,7 @@ def simulate(data, scores: np.ndarray, p_equals: list[str], order_weights: list[
     siblings = rows[dimension].groupby("image_name").apply(lambda p: dict(zip(p["entity_name"], p.index)))
     out = {"one_by_one": [], **{str(p): [] for p in p_equals}, **{f"order {w}": [] for w in order_weights},
            "entity": []}
-    lengths = _lengths(rows, lines[keep])
+    lengths = quantity_lengths(lines[keep])
     # the distinct lengths the row's photo prints (`features.quantities`)
     distinct = lines[lines["family_matches"] > 0].groupby("row_pos")["qty_distinct"].max()
     for row in np.flatnonzero(dimension & (rows["entity_value"] != "").to_numpy()):
@@ -145,7 +139,7 @@ def simulate(data, scores: np.ndarray, p_equals: list[str], order_weights: list[
                 chosen = alone
                 if other is not None and other in by_row:
                     depth, width = (row, other) if entity == "depth" else (other, row)
-                    pair = ordered_pair(by_row[depth], by_row[width], lengths[rows.at[row, "image_name"]],
+                    pair = ordered_pair(by_row[depth], by_row[width], lengths.get(depth, {}) | lengths.get(width, {}),
                                         (own[depth], own[width]), weight_)
                     chosen = pair[0] if entity == "depth" else pair[1]
                 right += weight * (answer[(row, chosen)] == label)

@@ -256,9 +256,9 @@ def load_model(model_dir: str | Path) -> RankerModel:
     # a model saved before height and width had a dimension ranker of their own scores them with the dimension ranker
     height_width_ranker = (_load_seeds(model_dir, meta["height_width_ranker_files"], without_gaps(meta["features"]))
                            if meta.get("height_width_ranker_files") else None)
-    if height_width_ranker is not None and dimension_ranker is None:
-        raise UserError(f"{model_dir / 'meta.json'}: a height-and-width ranker without the dimension ranker it leads "
-                        "beside; retrain or restore it")
-    rankers = Rankers(ranker, dimension_ranker, height_width_ranker, other_ranker, drawing_ranker,
-                      dimension_blend_of(meta), float(meta.get("drawing_weight", 0.0)))
+    try:
+        rankers = Rankers(ranker, dimension_ranker, height_width_ranker, other_ranker, drawing_ranker,
+                          dimension_blend_of(meta), float(meta.get("drawing_weight", 0.0)))
+    except ValueError as error:  # rankers that cannot blend as meta.json names them
+        raise UserError(f"{model_dir / 'meta.json'}: {error}; retrain or restore it") from None
     return RankerModel(rankers, confidence, priors, meta)

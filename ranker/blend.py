@@ -151,7 +151,7 @@ class Rankers:
 
     def __post_init__(self):
         if self.height_width is not None and self.dimension is None:
-            raise ValueError("a height-and-width ranker leads beside a dimension ranker, not alone")
+            raise ValueError("a height-and-width ranker without the dimension ranker it leads beside")
 
 
 def score_candidates(rankers: Rankers, lines: pd.DataFrame, features: list[str]) -> np.ndarray:

@@ -129,6 +129,15 @@ def ordered_pair(depth: pd.Series, width: pd.Series, lengths: dict[int, float], 
     return best if value(best) > value(own) * (1 + 1e-9) else own
 
 
+def quantity_lengths(lines: pd.DataFrame) -> dict[int, dict[int, float]]:
+    """Each row's quantities (`qty_group`) in metres, where they are lengths (a photo's rows share them)."""
+    lengths: dict[int, dict[int, float]] = {}
+    for row, group, value, unit in zip(lines["row_pos"], lines["qty_group"], lines["value"], lines["unit_name"]):
+        if (length := metres(value, unit)) is not None:
+            lengths.setdefault(row, {}).setdefault(group, length)
+    return lengths
+
+
 def order_choices(rows: pd.DataFrame, lines: pd.DataFrame, scores: np.ndarray, tops: pd.DataFrame,
                   weight: float = ORDER_WEIGHT) -> dict[int, int]:
     """The depth and width rows (by row_pos) whose quantity the catalogue's order changes, and the quantity each
@@ -145,11 +154,7 @@ def order_choices(rows: pd.DataFrame, lines: pd.DataFrame, scores: np.ndarray, t
     masses = quantity_masses(lines[keep], scores[keep])
     by_row = {r: part.set_index("qty_group")["mass"] for r, part in masses.groupby("row_pos")}
     group_of = lines[keep].set_index(["row_pos", "cand_pos"])["qty_group"]
-    lengths: dict[int, dict[int, float]] = {}  # each row's quantities in metres (a photo's rows share them)
-    for row, group, value, unit in zip(lines["row_pos"][keep], lines["qty_group"][keep], lines["value"][keep],
-                                       lines["unit_name"][keep]):
-        if (length := metres(value, unit)) is not None:
-            lengths.setdefault(row, {}).setdefault(group, length)
+    lengths = quantity_lengths(lines[keep])
     changed = {}
     for depth, width in pairs.astype(int).itertuples(index=False):
         own = (group_of[(depth, int(tops.at[depth, "cand_pos"]))], group_of[(width, int(tops.at[width, "cand_pos"]))])
