@@ -8,10 +8,12 @@
     python -m bench.fold_splits --order-weight 1                  # a depth and a width by the catalogue's order at 1
     python -m bench.fold_splits --rules                           # and the simple rules on the same splits
     python -m bench.fold_splits --dimension-blend 0.5             # the photos ranker's weight in a dimension row
+    python -m bench.fold_splits --no-other-text                   # the other attributes' ranker without text rows
+    python -m bench.fold_splits --other-text ../shared/data/text/ocr_text_more.csv.gz:voltage --other-text-rows 5000
 
 One fold split of about 600 rows moves top-1 and F1 by a few rows, so a change of 0.005 is within the noise of a
 few splits; over 20 it is not. The table is built as `prodspec train` builds it (OCR from the cache or the shipped
-snapshots, priors without the rows they score, the text corpora for the dimension ranker), from every labelled
+snapshots, priors without the rows they score, the text corpora for the dimension and the other rankers), from every labelled
 source given (default: the dev and more photos, folds grouped by photo across both), and each split trains
 four-seed ensembles with the model's parameters on four folds and scores the fifth. Besides top-1 and F1 it gives
 the share of rows answered exactly right: height, width and depth together and each, the other attributes, and
@@ -21,12 +23,13 @@ each source.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from pathlib import Path
 
 from prodspec.candidates.cache import OcrCache
 from prodspec.candidates.ocr import OcrSettings
-from prodspec.cli.commands import chosen_text_corpus
+from prodspec.cli.commands import chosen_other_text, chosen_text_corpus
 from prodspec.dataset.rows import TextCorpus
 from prodspec.evaluation.rules import rule_table
 from prodspec.paths import SHARED_DATA, SHIPPED_MODEL_DIR
@@ -49,7 +52,8 @@ def fold_splits(labels: list[Path], images: list[Path], model_dir: Path, splits:
                 without: tuple[str, ...] = (), first_split: int = 1, synthetic: Path | None = None,
                 drawing_weight: float | None = None, p_equal: float | None | str = MODELS,
                 order_weight: float | None | str = MODELS, rules: bool = False,
-                dimension_blend: float | None = None, height_width_ranker: bool | None = None) -> dict:
+                dimension_blend: float | None = None, height_width_ranker: bool | None = None,
+                other_text: TextCorpus | None = None) -> dict:
     """`drawing_weight`: the drawing ranker's weight in the blend (default: the model's; it needs `synthetic`);
     `dimension_blend`: the photos ranker's weight in a dimension row's blend (default: the model's);
     `p_equal`: the joint answer's weight (`ranker.joint`; None: one by one; default: the model's); `order_weight`:
@@ -57,7 +61,8 @@ def fold_splits(labels: list[Path], images: list[Path], model_dir: Path, splits:
     default: the model's); `rules`: the
     simple rules too;
     `height_width_ranker`: whether height and width rows take a dimension ranker of their own (default: as the model
-    does; `ranker.blend.fit_height_width_ranker`)."""
+    does; `ranker.blend.fit_height_width_ranker`); `other_text`: a text corpus the other attributes' ranker learns
+    from too (`prodspec.training.data.training_data`)."""
     meta = json.loads((model_dir / "meta.json").read_text())
     if drawing_weight is None:
         drawing_weight = float(meta.get("drawing_weight", 0.0)) if synthetic is not None else 0.0
@@ -73,7 +78,7 @@ def fold_splits(labels: list[Path], images: list[Path], model_dir: Path, splits:
     cache = OcrCache(cache_dir)
     try:
         data = training_data(labels, images, settings, cache, progress=progress, text_corpus=text_corpus,
-                             train_csv=train_csv, model_dir=model_dir, synthetic=synthetic)
+                             train_csv=train_csv, model_dir=model_dir, synthetic=synthetic, other_text=other_text)
     finally:
         cache.close()
     params = RankerParams(**meta["params"])
@@ -86,7 +91,8 @@ def fold_splits(labels: list[Path], images: list[Path], model_dir: Path, splits:
                                        height_width_ranker=height_width_ranker)
     return {"model": str(model_dir), "params": meta["params"], "rows": len(data.rows), "text_rows": data.text_rows,
             "sources": data.rows["source"].value_counts().to_dict(),
-            "text_corpus": [str(c) for c in corpora_of(text_corpus)], "synthetic": str(synthetic) if synthetic else None,
+            "text_corpus": [str(c) for c in corpora_of(text_corpus)], "other_text": str(other_text) if other_text else None,
+            "other_text_rows": data.other_text_rows, "synthetic": str(synthetic) if synthetic else None,
             "without": list(without), "drawing_weight": drawing_weight, "dimension_blend": dimension_blend,
             "height_width_ranker": height_width_ranker,
             "p_equal": p_equal, "order_weight": order_weight, "splits": per_split,
@@ -119,6 +125,12 @@ def main() -> None:
     cli.add_argument("--text-corpus", type=TextCorpus.parse, action="append", default=None,
                      help="default: the shared text corpora where present")
     cli.add_argument("--no-text-corpus", action="store_true", help="the dimension ranker learns from photos only")
+    cli.add_argument("--other-text", type=TextCorpus.parse, default=None,
+                     help="a text corpus the other attributes' ranker learns from (default: the shared one, a sample)")
+    cli.add_argument("--other-text-rows", type=int, default=None,
+                     help="a seeded sample of this many of --other-text's rows (default: all of a corpus named, the "
+                          "shared one's sample)")
+    cli.add_argument("--no-other-text", action="store_true", help="the other attributes' ranker learns from photos only")
     cli.add_argument("--without", action="append", default=[], help="leave out the features whose names start so")
     cli.add_argument("--synthetic", type=Path, default=None, help="a folder of synthetic drawings to learn from too")
     cli.add_argument("--drawing-weight", type=float, default=None,
@@ -140,6 +152,9 @@ def main() -> None:
     args = cli.parse_args()
     if args.one_by_one and args.order_weight is not None:
         cli.error("--one-by-one answers every row alone: give it or --order-weight, not both")
+    other_text = chosen_other_text(args)
+    if args.other_text_rows is not None and other_text is not None:
+        other_text = dataclasses.replace(other_text, rows=args.other_text_rows)
     labels = args.labels or [folder / "labels.csv" for folder in DEFAULT_SOURCES]
     images = args.images or [folder / "images" for folder in DEFAULT_SOURCES]
     result = fold_splits(labels, images, args.model, args.splits, chosen_text_corpus(args),
@@ -149,7 +164,7 @@ def main() -> None:
                          order_weight=(None if args.one_by_one else MODELS if args.order_weight is None
                                        else args.order_weight),
                          rules=args.rules, dimension_blend=args.dimension_blend,
-                         height_width_ranker=args.height_width_ranker)
+                         height_width_ranker=args.height_width_ranker, other_text=other_text)
     print(render(result))
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))

@@ -166,6 +166,7 @@ class TextCorpus:
 
     path: Path
     entities: tuple[str, ...] | None = None
+    rows: int | None = None  # at most this many of its rows, a seeded sample (the rows a user names are all read)
 
     @classmethod
     def parse(cls, text: str | Path) -> TextCorpus:
@@ -178,10 +179,14 @@ class TextCorpus:
         return cls(Path(head), names)
 
     def read(self, exclude_images: set[str]) -> pd.DataFrame:
-        return read_text_corpus(self.path, exclude_images, self.entities)
+        corpus = read_text_corpus(self.path, exclude_images, self.entities)
+        if self.rows is not None and len(corpus) > self.rows:
+            corpus = corpus.sample(n=self.rows, random_state=0).sort_index().reset_index(drop=True)
+        return corpus
 
     def __str__(self) -> str:
-        return str(self.path) + (":" + ",".join(self.entities) if self.entities else "")
+        return (str(self.path) + (":" + ",".join(self.entities) if self.entities else "")
+                + (f" ({self.rows} rows at most)" if self.rows is not None else ""))
 
 
 def check_output(path: str | os.PathLike, what: str = "CSV file", folder: bool = False,

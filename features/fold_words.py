@@ -79,3 +79,12 @@ class FoldWords:
         vocabulary = self.vocabulary(training_rows)
         features = [f for f in features if not f.startswith(WORD_PREFIX)] + [word_feature(w) for w in vocabulary]
         return *self.laid_over(table, text, vocabulary), features
+
+    def with_text_lines(self, keep: np.ndarray) -> FoldWords:
+        """The same words for a text table of these of its lines alone (`keep`: a mask over the text lines)."""
+        if self._text is None:
+            return self
+        words = FoldWords.__new__(FoldWords)
+        words.__dict__ |= self.__dict__
+        words._text = _LineWords([w for w, k in zip(self._text.words, keep, strict=True) if k])
+        return words

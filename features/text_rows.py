@@ -21,7 +21,8 @@ def text_table(corpus: pd.DataFrame, texts: Sequence[ImageCandidates], priors: P
                row_offset: int = 0, keep_words: bool = False) -> FeatureTable:
     """The feature table of `features.build` for text rows (`texts`: each row's `candidates.image.text_candidates`);
     `row_pos` starts at `row_offset`, so the lines can join a photos table's."""
-    names = [f"text-{i}" for i in range(len(corpus))]  # one pseudo image per row: a photo may carry two rows
+    # one pseudo image per row (a photo may carry two rows), named by its row_pos so that two tables never share one
+    names = [f"text-{row_offset + i}" for i in range(len(corpus))]
     table = build_table(corpus.assign(image_name=names), dict(zip(names, texts, strict=True)), priors, vocabulary,
                         keep_words=keep_words)
     table.lines["row_pos"] += row_offset

@@ -58,15 +58,30 @@ def dimension_rows(lines: pd.DataFrame) -> np.ndarray:
     return rows_of(lines, DIMENSIONS)
 
 
+# a text line's column: 1 where its row teaches the other attributes' ranker (`fit_other_ranker`), 0 where it teaches
+# the dimension rankers (a text table without it teaches the dimension rankers alone)
+OTHER_TEXT = "other_text"
+
+
+def other_text_lines(text: pd.DataFrame) -> np.ndarray:
+    """Which text lines teach the other attributes' ranker (`OTHER_TEXT`)."""
+    return (text[OTHER_TEXT] == 1).to_numpy() if OTHER_TEXT in text else np.zeros(len(text), dtype=bool)
+
+
+def text_for(text: pd.DataFrame | None, other: bool) -> pd.DataFrame | None:
+    """The text lines that teach the other attributes' ranker (`other`), or those that teach the dimension rankers."""
+    return None if text is None else text[other_text_lines(text) == other]
+
+
 def fit_dimension_ranker(lines: pd.DataFrame, text: pd.DataFrame, features: list[str], params: RankerParams,
                          seeds: int = 1):
-    """A ranker for dimension rows, learned from the photos' rows plus the text rows.
+    """A ranker for dimension rows, learned from the photos' rows plus the dimension rankers' text rows.
 
     The dev photos hold 67 dimension rows and the text corpus 1,328. Out of fold, one model over both
     sources ranks dimension rows better but the other attributes worse than the photos alone, so each
     source serves the rows it helps.
     """
-    both = pd.concat([lines, text], ignore_index=True)
+    both = pd.concat([lines, text_for(text, other=False)], ignore_index=True)
     return fit_seeds(lambda p: fit_ranker(both, without_gaps(features), CATEGORICAL, p), params, seeds)
 
 
@@ -87,8 +102,13 @@ def fit_main_ranker(lines: pd.DataFrame, features: list[str], params: RankerPara
     return fit_seeds(lambda p: fit_ranker(lines, features, CATEGORICAL, p), params, seeds)
 
 
-def fit_other_ranker(lines: pd.DataFrame, features: list[str], params: RankerParams, seeds: int = 1):
-    """The photos ranker for every row but height, width and depth: the main ranker's inputs less the place cues."""
+def fit_other_ranker(lines: pd.DataFrame, features: list[str], params: RankerParams, seeds: int = 1,
+                     text: pd.DataFrame | None = None):
+    """The ranker for every row but height, width and depth: the main ranker's inputs less the place cues, learned
+    from the photos' rows plus the text rows meant for it (`OTHER_TEXT`), where `text` holds any."""
+    other = text_for(text, other=True)
+    if other is not None and len(other):
+        lines = pd.concat([lines, other], ignore_index=True)
     return fit_main_ranker(lines, for_other_attributes(features), params, seeds)
 
 

@@ -24,9 +24,10 @@ def _photo(folder: Path, cache: OcrCache, name: str, colour: tuple[int, int, int
     cache.put(file_digest(folder / name), OcrSettings().fingerprint(), boxes, 0.5)
 
 
-def make_image_set(folder: Path, cache: OcrCache, n: int, seed: int, prefix: str) -> pd.DataFrame:
+def make_image_set(folder: Path, cache: OcrCache, n: int, seed: int, prefix: str, label: str = "net") -> pd.DataFrame:
     """Rows whose right answer is never the first allowed candidate: a small "per serving" weight comes
-    first, the net weight later in large type. The rule baseline takes the first; a ranker should learn."""
+    first, the net weight later in large type. The rule baseline takes the first; a ranker should learn.
+    `label="serving"` labels each row with its serving size instead (a convention no photo ranker would guess)."""
     rng = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -40,7 +41,7 @@ def make_image_set(folder: Path, cache: OcrCache, n: int, seed: int, prefix: str
         rng.shuffle(boxes[1:3])
         _photo(folder, cache, name, (i % 256, seed % 256, 7), boxes)
         rows.append({"index": f"{prefix}{i}", "image_link": f"https://x/{name}", "group_id": "7",
-                     "entity_name": "item_weight", "entity_value": f"{net}.0 gram"})
+                     "entity_name": "item_weight", "entity_value": f"{serving if label == 'serving' else net}.0 gram"})
     return pd.DataFrame(rows)
 
 

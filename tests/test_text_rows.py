@@ -21,7 +21,12 @@ from prodspec.features.text_rows import text_table
 from prodspec.ranker.artifacts import load_model
 from prodspec.serving.predict import predict
 from prodspec.training.crossval import rows_with_a_right_candidate
-from prodspec.training.data import text_rows_of, training_data
+from prodspec.training.data import (
+    other_text_table,
+    photo_half,
+    text_rows_of,
+    training_data,
+)
 from prodspec.training.study import pick_on_other_splits
 from prodspec.training.train import train
 from tests.synthetic import make_dimension_set, make_image_set
@@ -161,3 +166,77 @@ def test_parameter_finalists_are_scored_with_the_text_rows_as_the_model_ships(tm
     photos_only = pick_on_other_splits(*args, words=data.words)[1]["finalists"][0]["selection_top1"]
     as_shipped = pick_on_other_splits(*args, words=data.words, text=data.text)[1]["finalists"][0]["selection_top1"]
     assert as_shipped > photos_only + 0.05, (as_shipped, photos_only)
+
+
+def _write_weight_corpus(path, n: int, label: str = "net") -> None:
+    """`n` text rows of item weights, each printing a serving size and a protein weight, then the net weight;
+    labelled with the net weight, or with the serving size (`label="serving"`)."""
+    rng = random.Random(5)
+    rows = []
+    for k in range(n):
+        net, serving = rng.choice([100, 150, 200, 250, 340, 400, 500, 750, 1000]), rng.choice([5, 10, 15, 20, 30])
+        printed = [f"Serving size {serving}g", f"Protein {rng.randint(1, 9)}g"]
+        rng.shuffle(printed)
+        rows.append((f"https://x/o{k}.jpg", "7", "item_weight", f"{serving if label == 'serving' else net}.0 gram",
+                     f"Nutrition facts {printed[0]} {printed[1]} NET WT {net}g"))
+    _corpus(rows).to_csv(path, index=False)
+
+
+def test_a_corpus_read_as_a_sample_keeps_the_same_rows_in_their_order(tmp_path):
+    _write_weight_corpus(tmp_path / "weights.csv", 50)
+    corpus = TextCorpus(tmp_path / "weights.csv", ("item_weight",), rows=20)
+    sample = corpus.read(exclude_images={"o3.jpg"})
+    assert len(sample) == 20 and sample.equals(corpus.read(exclude_images={"o3.jpg"}))
+    assert "o3.jpg" not in set(sample["image_name"])
+    positions = [int(name[1:-4]) for name in sample["image_name"]]
+    assert positions == sorted(positions)
+    assert len(TextCorpus(tmp_path / "weights.csv").read(set())) == 50
+
+
+def test_the_other_attributes_text_rows_teach_their_ranker_and_only_theirs(tmp_path):
+    cache = OcrCache(tmp_path / "cache", shipped_dir=None)
+    images = tmp_path / "images"
+    # the photos teach heights only; 150 weight text rows teach a catalogue whose item weight is the serving size
+    # (small print, beside a protein weight), which no photo ranker would pick over the net weight in large type
+    labels = make_dimension_set(images, cache, 24, seed=1, prefix="h")
+    labels.to_csv(tmp_path / "labels.csv", index=False)
+    labels.drop(columns=["index"]).to_csv(tmp_path / "train.csv", index=False)
+    test = make_image_set(images, cache, 20, seed=3, prefix="t", label="serving")
+    test.drop(columns=["entity_value"]).to_csv(tmp_path / "test.csv", index=False)
+    cache.close()
+    _write_dimension_corpus(tmp_path / "corpus.csv", 60, DIMENSIONS)
+    _write_weight_corpus(tmp_path / "weights.csv", 150, label="serving")
+
+    scores = {}
+    for name, other_text in (("photos", None), ("photos+text", TextCorpus(tmp_path / "weights.csv"))):
+        model_dir = tmp_path / name
+        train(tmp_path / "labels.csv", images, model_dir=model_dir, trials=2, train_csv=tmp_path / "train.csv",
+              cache_dir=tmp_path / "cache", progress=False, k_folds=3, text_corpus=tmp_path / "corpus.csv",
+              other_text=other_text)
+        predict(tmp_path / "test.csv", images, tmp_path / f"{name}.csv", model_dir=model_dir,
+                cache_dir=tmp_path / "cache", progress=False)
+        answers = pd.read_csv(tmp_path / f"{name}.csv", dtype=str, keep_default_na=False)["prediction"]
+        scores[name] = score_rows(list(test["entity_value"]), list(answers)).strict_f1
+    assert load_model(tmp_path / "photos+text").meta["other_text_rows"] == 150
+    assert scores["photos+text"] > 0.8 and scores["photos"] < 0.3, scores
+    # the dimension rankers and the photos ranker learned exactly as before; the other ranker did not
+    for ranker in ("ranker", "ranker_dimensions", "ranker_height_width"):
+        assert (tmp_path / "photos" / f"{ranker}.txt").read_text() == (tmp_path / "photos+text" / f"{ranker}.txt").read_text()
+    assert (tmp_path / "photos" / "ranker_others.txt").read_text() != (tmp_path / "photos+text" / "ranker_others.txt").read_text()
+
+
+def test_each_half_of_the_other_text_rows_takes_priors_without_its_own_labels(tmp_path):
+    # train.csv holds the text rows' own labels, each half of the photos a group of its own: priors with them would
+    # tell each row its group's unit from its own half's labels; priors by halves have never seen the group
+    _write_weight_corpus(tmp_path / "weights.csv", 40)
+    corpus = read_text_corpus(tmp_path / "weights.csv")
+    corpus["group_id"] = [f"g{photo_half(name)}" for name in corpus["image_name"]]
+    assert corpus["group_id"].value_counts().min() >= 10
+    corpus.drop(columns=["ocr_text", "image_name"]).to_csv(tmp_path / "train.csv", index=False)
+    table = other_text_table(corpus, tmp_path / "train.csv", set(), row_offset=1000)
+    leaky = Priors(build_priors(tmp_path / "train.csv"))
+    own = text_table(corpus, [text_candidates(t) for t in corpus["ocr_text"]], leaky, [], row_offset=1000)
+    assert sorted(table.lines["row_pos"].unique()) == list(range(1000, 1040))
+    assert len(table.line_words) == len(table.lines) and len(table.rows) == 40
+    assert (own.lines["group_unit_share"] == 1.0).all()  # each gram candidate's group: all its labels in grams
+    assert table.lines["group_unit_share"].isna().all()

@@ -57,13 +57,26 @@ def chosen_text_corpus(args) -> list[Path] | None:
     return [corpus for corpus in corpora if corpus.path.is_file()] or None
 
 
+def chosen_other_text(args):
+    """The other attributes' text corpus the user named, else the shared one where it exists; `--no-other-text`
+    leaves their ranker to the photos."""
+    from prodspec.paths import DEFAULT_OTHER_TEXT
+
+    if args.no_other_text:
+        return None
+    if args.other_text:
+        return args.other_text
+    return DEFAULT_OTHER_TEXT if DEFAULT_OTHER_TEXT.path.is_file() else None
+
+
 def train(args) -> None:
     from prodspec.training.summary import print_training_report
     from prodspec.training.train import train
 
     report = train(args.labels, args.images, args.model_dir, args.objective, args.min_precision, args.trials,
                    args.train_csv, cache_dir=args.cache_dir, workers=args.workers,
-                   text_corpus=chosen_text_corpus(args), synthetic=args.synthetic, seed=args.seed,
+                   text_corpus=chosen_text_corpus(args), other_text=chosen_other_text(args),
+                   synthetic=args.synthetic, seed=args.seed,
                    resume=args.resume, warm_start=args.warm_start)
     print_training_report(report)
     print(f"model written to {args.model_dir}; answer with it: prodspec predict --model {args.model_dir} ...")
@@ -137,7 +150,8 @@ def bench(args) -> None:
 
     out = run_bench(args.labels, args.images, args.out, limit=args.limit, trials=args.trials, seed=args.seed,
                     cache_dir=args.cache_dir, workers=args.workers, engines=args.engines,
-                    text_corpus=chosen_text_corpus(args), synthetic=args.synthetic)
+                    text_corpus=chosen_text_corpus(args), other_text=chosen_other_text(args),
+                    synthetic=args.synthetic)
     print(f"report: {out / 'report.md'}\nresults: {out / 'results.json'}")
 
 

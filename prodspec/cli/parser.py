@@ -81,6 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
                            "rankers also learn from; PATH:height,width,depth keeps only those attributes' rows; "
                            "repeat it for several (default: ../shared/data's ocr_text_corpus.csv, and the height, "
                            "width and depth rows of text/ocr_text_more.csv.gz, where they are)"}
+    other_text = {"type": TextCorpus.parse, "default": None, "metavar": "PATH[:ENTITIES]",
+                  "help": "labelled flat OCR text whose rows the ranker of every attribute but height, width and "
+                          "depth also learns from (default: ../shared/data's text/ocr_text_more.csv.gz, 20,000 of "
+                          "its item weight, volume and maximum weight rows, where it is; it needs train.csv)"}
     workers = {"type": positive_int, "default": None, "help": "OCR processes (default: one per core; at most 8 on CUDA)"}
     rows_csv = {"type": Path, "required": True, "help": "CSV with columns index,image_link,group_id,entity_name"}
     labels_csv = {"type": Path, "required": True,
@@ -148,6 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "the shipped model's priors)")
     p.add_argument("--text-corpus", **text_corpus)
     p.add_argument("--no-text-corpus", action="store_true", help="learn from the photos' rows only")
+    p.add_argument("--other-text", **other_text)
+    p.add_argument("--no-other-text", action="store_true",
+                   help="the other attributes' ranker learns from the photos' rows only")
     p.add_argument("--synthetic", type=Path, default=None,
                    help="a folder of synthetic dimension drawings (labels.csv, images/; `make synth` makes one) "
                         "that height and width rows also learn from (default: none)")
@@ -193,6 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engines", nargs="*", default=None, help="OCR engines to time (default: the model's)")
     p.add_argument("--text-corpus", **text_corpus)
     p.add_argument("--no-text-corpus", action="store_true", help="learn from the photos' rows only")
+    p.add_argument("--other-text", **other_text)
+    p.add_argument("--no-other-text", action="store_true",
+                   help="the other attributes' ranker learns from the photos' rows only")
     p.add_argument("--synthetic", type=Path, default=None,
                    help="a folder of synthetic dimension drawings, as for train (default: none)")
     p.add_argument("--cache-dir", **cache)

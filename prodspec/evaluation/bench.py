@@ -21,7 +21,7 @@ from prodspec.candidates.recall import recall_table
 from prodspec.dataset.errors import UserError
 from prodspec.dataset.images import file_digest
 from prodspec.dataset.photos import PhotoFolder
-from prodspec.dataset.rows import check_output, read_rows, write_atomically
+from prodspec.dataset.rows import TextCorpus, check_output, read_rows, write_atomically
 from prodspec.dataset.splits import image_folds
 from prodspec.evaluation import figures
 from prodspec.evaluation.misses import miss_counts, miss_reasons
@@ -88,7 +88,7 @@ def run_bench(labels: Path | list[Path] | None = None, images: Path | list[Path]
               out: Path = Path("bench/out"), limit: int | None = None, trials: int = 10, seed: int = 0,
               cache_dir: Path | None = None, workers: int | None = None, engines: list[str] | None = None,
               progress: bool = True, text_corpus: Path | list[Path] | None = None,
-              synthetic: Path | None = None) -> Path:
+              synthetic: Path | None = None, other_text: TextCorpus | None = None) -> Path:
     """`labels` and `images`: one source or several, in pairs (default: `default_data`); `limit` takes that many
     photos of a single source."""
     if not (labels and images):  # the default sources; with a limit, the first of them
@@ -115,7 +115,8 @@ def run_bench(labels: Path | list[Path] | None = None, images: Path | list[Path]
     # the shipped model's parameters stand in the selection, so a fresh clone's bench scores the shipped choice
     report = train(labels, images, model_dir=out / "model", trials=trials,
                    cache_dir=cache_dir, workers=workers, progress=progress, k_folds=k_folds, text_corpus=text_corpus,
-                   warm_start=SHIPPED_MODEL_DIR, priors_fallback=SHIPPED_MODEL_DIR, synthetic=synthetic)
+                   warm_start=SHIPPED_MODEL_DIR, priors_fallback=SHIPPED_MODEL_DIR, synthetic=synthetic,
+                   other_text=other_text)
     oof = report.pop("oof")
     data = oof["data"]
     rows, table = data.rows, data.table

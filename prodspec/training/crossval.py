@@ -41,8 +41,9 @@ def oof_scores(lines: pd.DataFrame, folds_by_row: np.ndarray, features: list[str
                words: FoldWords | None = None, drawn: pd.DataFrame | None = None,
                drawing_weight: float = 0.0, learn: np.ndarray | None = None,
                dimension_blend: float = DIMENSION_BLEND, height_width_ranker: bool = True) -> np.ndarray:
-    """Out-of-fold scores; with `text`, dimension rows are scored by a ranker that also learned from it, and the
-    height and width rows (`height_width_ranker`) by one that learned from the dimension rows alone.
+    """Out-of-fold scores; with `text`, dimension rows are scored by a ranker that also learned from its dimension
+    rankers' rows, and the height and width rows (`height_width_ranker`) by one that learned from the dimension rows
+    alone; the other rows by a ranker that also learned from the text rows meant for it (`ranker.blend.OTHER_TEXT`).
 
     `seeds`: rankers averaged, as shipped; the parameter search runs one (a fourth of the time).
     `words`: each fold learns its context vocabulary from its training rows alone (`features.fold_words`);
@@ -72,7 +73,8 @@ def oof_scores(lines: pd.DataFrame, folds_by_row: np.ndarray, features: list[str
         height_width_booster = (fit_height_width_ranker(fold_lines[training], fold_text, fold_features, params, seeds)
                                 if dimension_booster is not None and height_width_ranker
                                 and (held & heights_and_widths).any() else None)
-        other_booster = fit_other_ranker(fold_lines[training], fold_features, params, seeds) if held_others else None
+        other_booster = (fit_other_ranker(fold_lines[training], fold_features, params, seeds, fold_text) if held_others
+                         else None)
         rankers = Rankers(booster, dimension_booster, height_width_booster, other_booster, drawing, dimension_blend,
                           drawing_weight)
         scores[held] = score_candidates(rankers, fold_lines[held], fold_features)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from prodspec.features.priors import Priors, build_priors
 from prodspec.features.text_rows import text_table
 from prodspec.paths import DEFAULT_TRAIN_CSV
 from prodspec.progress import Stages
+from prodspec.ranker.blend import OTHER_TEXT
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +40,13 @@ class TrainingData:
     ocr_stats: dict
     priors: Priors
     table: FeatureTable
-    text: pd.DataFrame | None  # the text rows' lines, `row_pos` after the photos' rows
-    text_rows: int  # labelled rows of the text corpus (the text table holds only those with a candidate)
+    # the text rows' lines, `row_pos` after the photos' rows: the dimension rankers' rows, then the other
+    # attributes' ranker's (`ranker.blend.OTHER_TEXT` tells them apart)
+    text: pd.DataFrame | None
+    text_rows: int  # labelled rows of the dimension rankers' corpora (the text table holds only those with a candidate)
     words: FoldWords  # the tables' line words: cross-validation relearns the vocabulary per fold
     drawn: pd.DataFrame | None = None  # the synthetic drawings' lines (no word columns: the drawing ranker reads none)
+    other_text_rows: int = 0  # labelled rows of the other attributes' ranker's corpus
 
     @property
     def vocabulary(self) -> list[str]:
@@ -60,6 +65,28 @@ def _synthetic_table(folder: Path, priors: Priors, settings: OcrSettings, cache:
     table = build_table(rows, {n: image_candidates(r) for n, r in readings.items()}, priors, [])
     table.lines["row_pos"] += row_offset
     return table
+
+
+def photo_half(image_name: str) -> int:
+    """Which half of a text corpus a photo falls in (`other_text_table`): the same on every run and machine."""
+    return hashlib.sha1(image_name.encode()).digest()[0] % 2
+
+
+def other_text_table(corpus: pd.DataFrame, train_csv: Path, held_out: set[str], row_offset: int) -> FeatureTable:
+    """The other attributes' text rows (`corpus`) as one feature table, each half of its photos with priors that
+    leave that half out: priors built without all of them would lose their train.csv rows (a third of its item
+    weights, and with them the written-form habits of products listed twice), and priors with a row's own label
+    would teach the ranker to trust them."""
+    halves = corpus["image_name"].map(photo_half).to_numpy()
+    tables = []
+    for half in (0, 1):
+        part = corpus[halves == half].reset_index(drop=True)
+        priors = Priors(build_priors(train_csv, exclude_images=held_out | set(part["image_name"])))
+        tables.append(text_table(part, [text_candidates(t) for t in part["ocr_text"]], priors, [],
+                                 row_offset=row_offset, keep_words=True))
+        row_offset += len(part)
+    return FeatureTable(pd.concat([t.lines for t in tables], ignore_index=True), corpus, [], np.zeros(0),
+                        [w for t in tables for w in t.line_words])
 
 
 def text_rows_of(corpora: list[pd.DataFrame]) -> pd.DataFrame | None:
@@ -128,14 +155,16 @@ def training_data(labels_csv: Path | Sequence[Path], images_dir: Path | Sequence
                   cache: OcrCache, workers: int | None = None, progress: bool = True,
                   text_corpus: TextCorpus | Path | Sequence[TextCorpus | Path] | None = None, train_csv: Path | None = None,
                   model_dir: Path | None = None, stages: Stages | None = None,
-                  synthetic: Path | None = None) -> TrainingData:
+                  synthetic: Path | None = None, other_text: TextCorpus | None = None) -> TrainingData:
     """Labelled rows (of one source or several: `labels_csv` and `images_dir` in pairs) → OCR (from the cache where
     it can) → candidates → features; priors from train.csv without the rows they score (else the priors of the
     model in `model_dir`, when train.csv is absent). `text_corpus`: one labelled flat-text file or several
     (`TextCorpus`: a path, or a path with the attributes to keep).
 
     `synthetic`: a folder of synthetic drawings (`dataset.synthetic`: labels.csv and images/), whose rows teach the
-    drawing ranker (`ranker.blend.fit_drawing_ranker`) and are never scored.
+    drawing ranker (`ranker.blend.fit_drawing_ranker`) and are never scored. `other_text`: a labelled flat-text
+    file whose rows teach the other attributes' ranker (`ranker.blend.fit_other_ranker`; its photos that the photos
+    or the text corpora hold are left out); it needs train.csv for its priors.
     """
     stages = stages or Stages(2, progress)
     labels, images = paths_of(labels_csv), paths_of(images_dir)
@@ -147,9 +176,9 @@ def training_data(labels_csv: Path | Sequence[Path], images_dir: Path | Sequence
     corpora = [corpus.read(exclude_images=set(rows["image_name"])) for corpus in corpora_of(text_corpus)]
     corpus = text_rows_of(corpora)
     train_csv = train_csv or DEFAULT_TRAIN_CSV
+    # priors never hold the labels of rows they score: neither the photos' nor the text rows'
+    held_out = set(rows["image_name"]) | (set(corpus["image_name"]) if corpus is not None else set())
     if Path(train_csv).is_file():
-        # priors never hold the labels of rows they score: neither the photos' nor the text rows'
-        held_out = set(rows["image_name"]) | (set(corpus["image_name"]) if corpus is not None else set())
         priors = Priors(build_priors(train_csv, exclude_images=held_out))
     elif model_dir is not None and (Path(model_dir) / "priors.json").is_file():
         log.warning("%s not found: reusing %s", train_csv, Path(model_dir) / "priors.json")
@@ -164,11 +193,35 @@ def training_data(labels_csv: Path | Sequence[Path], images_dir: Path | Sequence
     text_rows = 0 if corpus is None else len(corpus)
     text = (text_table(corpus, [text_candidates(t) for t in corpus["ocr_text"]], priors, [], row_offset=len(rows),
                        keep_words=True) if text_rows else None)
-    drawn = (_synthetic_table(Path(synthetic), priors, settings, cache, workers, progress, len(rows) + text_rows)
-             if synthetic is not None else None)
+    others = _other_text(other_text, held_out, Path(train_csv).is_file())
+    if others is not None:
+        others = other_text_table(others, Path(train_csv), held_out, len(rows) + text_rows)
+        text = _joined_text(text, others)
+    other_rows = 0 if others is None else len(others.rows)
+    drawn = (_synthetic_table(Path(synthetic), priors, settings, cache, workers, progress,
+                              len(rows) + text_rows + other_rows) if synthetic is not None else None)
     words = FoldWords(table.lines, table.line_words, text.line_words if text is not None else None)
     lines, text_lines = words.laid_over(table.lines, text.lines if text is not None else None,
                                         words.vocabulary(np.ones(len(rows), dtype=bool)))
     table.lines, table.line_words = lines, None
     return TrainingData(rows, readings, images, ocr_stats, priors, table, text_lines, text_rows, words,
-                        drawn.lines if drawn is not None else None)
+                        drawn.lines if drawn is not None else None, other_rows)
+
+
+def _other_text(other_text: TextCorpus | None, held_out: set[str], with_train_csv: bool) -> pd.DataFrame | None:
+    """The other attributes' text rows, none of the photos `held_out`; none without train.csv."""
+    if other_text is None:
+        return None
+    if not with_train_csv:
+        log.warning("no train.csv: %s is left out (its rows need priors without their own labels)", other_text)
+        return None
+    corpus = other_text.read(exclude_images=held_out)
+    return corpus if len(corpus) else None
+
+
+def _joined_text(text: FeatureTable | None, others: FeatureTable) -> FeatureTable:
+    """One text table: the dimension rankers' lines (`OTHER_TEXT` 0), then the other attributes' ranker's (1)."""
+    parts = [] if text is None else [text.lines.assign(**{OTHER_TEXT: 0})]
+    lines = pd.concat([*parts, others.lines.assign(**{OTHER_TEXT: 1})], ignore_index=True)
+    words = ([] if text is None else text.line_words) + others.line_words
+    return FeatureTable(lines, others.rows.iloc[:0], [], np.zeros(0), words)

@@ -34,7 +34,9 @@ from prodspec.ranker.blend import (
     fit_height_width_ranker,
     fit_main_ranker,
     fit_other_ranker,
+    other_text_lines,
     ranker_features,
+    text_for,
 )
 from prodspec.ranker.calibration import fit_calibration
 from prodspec.ranker.confidence import fit_confidence, out_of_fold_confidence
@@ -59,11 +61,12 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path, objective: str = 
           k_folds: int = 5, work_dir: Path | None = None, progress: bool = True,
           text_corpus: TextCorpus | Path | list[TextCorpus | Path] | None = None, warm_start: Path | None = None,
           priors_fallback: Path | None = None, synthetic: Path | None = None, seed: int = 0,
-          resume: bool = False) -> dict:
+          resume: bool = False, other_text: TextCorpus | None = None) -> dict:
     """A model from the data, the seed and the options: two runs with the same ones write the same files.
 
     `text_corpus`: labelled flat OCR text (`dataset.rows.read_text_corpus`) for the dimension ranker;
-    `synthetic`: a folder of synthetic drawings (`dataset.synthetic`) for the drawing ranker. `trials`: the Optuna
+    `synthetic`: a folder of synthetic drawings (`dataset.synthetic`) for the drawing ranker; `other_text`: one for the
+    ranker of the other attributes (`prodspec.training.data.training_data`). `trials`: the Optuna
     study's trials, all of them run (no clock decides). `seed`: the fold split, the study's sampler and the LightGBM
     seeds. `warm_start`: a model folder whose ranker parameters the study tries first and keeps unless clearly
     beaten (`prodspec.training.study.pick_on_other_splits`); none by default, the output folder's model included.
@@ -76,7 +79,7 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path, objective: str = 
     settings = settings or OcrSettings()
     cache = OcrCache(cache_dir)
     data = training_data(labels_csv, images_dir, settings, cache, workers, progress, text_corpus, train_csv,
-                         priors_fallback or model_dir, stages, synthetic)
+                         priors_fallback or model_dir, stages, synthetic, other_text)
     rows, priors, table = data.rows, data.priors, data.table
     lines, text = table.lines, data.text
     features = ranker_features(data.table_features, objective)  # the main ranker's
@@ -102,9 +105,14 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path, objective: str = 
         work_dir = Path(work_dir or (cache.path.parent / "studies"))
         work_dir.mkdir(parents=True, exist_ok=True)
         storage = f"sqlite:///{work_dir / ('study-' + study_key + f'-seed{seed}.sqlite3')}"
+    # the study weighs parameters without the other attributes' text rows: a third of the time, and the same
+    # parameters for the same photos whether or not a corpus teaches the other ranker
+    study_text, study_words = text, data.words
+    if text is not None and other_text_lines(text).any():
+        study_text, study_words = text_for(text, other=False), data.words.with_text_lines(~other_text_lines(text))
     params, tuning = tune_ranker(lines, folds, features, n_rows, has_positive, trials, storage,
-                                 rows["image_name"], warm_start=warm, words=data.words, text=text, progress=progress,
-                                 seed=seed)
+                                 rows["image_name"], warm_start=warm, words=study_words, text=study_text,
+                                 progress=progress, seed=seed)
 
     stages.next("scoring every row out of fold, thresholds and confidence")
     # the parameters are tuned on the photos' rows alone; the dimension ranker borrows them
@@ -151,7 +159,7 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path, objective: str = 
     dimension_ranker = fit_dimension_ranker(lines, text, features, params, ENSEMBLE_SIZE) if text is not None else None
     height_width_ranker = (fit_height_width_ranker(lines, text, features, params, ENSEMBLE_SIZE) if text is not None
                            else None)
-    other_ranker = fit_other_ranker(lines, features, params, ENSEMBLE_SIZE)
+    other_ranker = fit_other_ranker(lines, features, params, ENSEMBLE_SIZE, text)
     drawing_ranker = (fit_drawing_ranker(data.drawn, features, params, ENSEMBLE_SIZE) if data.drawn is not None
                       else None)
     confidence_model = fit_confidence(tops)
@@ -164,7 +172,7 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path, objective: str = 
         "synthetic_rows": 0 if data.drawn is None else int(data.drawn["row_pos"].nunique()),
         "ocr_settings": asdict(settings), "ocr_fingerprint": settings.fingerprint(),
         "data_sha1": _data_key(rows, settings), "training_rows": n_rows,
-        "text_rows": data.text_rows,
+        "text_rows": data.text_rows, "other_text_rows": data.other_text_rows,
         "cv": {k: report[k] for k in ("candidate_recall", "top1_accuracy_where_possible")}
         | {"strict_f1": report["ranker"]["overall"]["strict_f1"], "numeric_f1": report["ranker"]["overall"]["numeric_f1"],
            "baseline_strict_f1": report["baseline"]["overall"]["strict_f1"]},
