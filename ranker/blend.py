@@ -73,6 +73,12 @@ def text_for(text: pd.DataFrame | None, other: bool) -> pd.DataFrame | None:
     return None if text is None else text[other_text_lines(text) == other]
 
 
+def dimension_text(text: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The text lines the dimension rankers learn from; None where there are none (a model without those rankers)."""
+    part = text_for(text, other=False)
+    return part if part is not None and len(part) else None
+
+
 def fit_dimension_ranker(lines: pd.DataFrame, text: pd.DataFrame, features: list[str], params: RankerParams,
                          seeds: int = 1):
     """A ranker for dimension rows, learned from the photos' rows plus the dimension rankers' text rows.

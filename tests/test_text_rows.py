@@ -19,6 +19,7 @@ from prodspec.features.columns import NEEDS_BOXES
 from prodspec.features.priors import Priors, build_priors
 from prodspec.features.text_rows import text_table
 from prodspec.ranker.artifacts import load_model
+from prodspec.ranker.blend import OTHER_TEXT, dimension_text, text_for
 from prodspec.serving.predict import predict
 from prodspec.training.crossval import rows_with_a_right_candidate
 from prodspec.training.data import (
@@ -240,3 +241,12 @@ def test_each_half_of_the_other_text_rows_takes_priors_without_its_own_labels(tm
     assert len(table.line_words) == len(table.lines) and len(table.rows) == 40
     assert (own.lines["group_unit_share"] == 1.0).all()  # each gram candidate's group: all its labels in grams
     assert table.lines["group_unit_share"].isna().all()
+
+
+def test_text_lines_of_the_other_attributes_never_make_a_dimension_ranker():
+    lines = pd.DataFrame({"row_pos": [5, 5, 6, 7], OTHER_TEXT: [0, 0, 1, 1]})
+    assert list(dimension_text(lines)["row_pos"]) == [5, 5]
+    assert dimension_text(lines[lines[OTHER_TEXT] == 1]) is None  # only the other ranker's rows: no dimension ranker
+    assert list(text_for(lines, other=True)["row_pos"]) == [6, 7]
+    # a text table without the column (a corpus for the dimension rankers alone) is theirs whole
+    assert dimension_text(lines.drop(columns=[OTHER_TEXT])) is not None and dimension_text(None) is None

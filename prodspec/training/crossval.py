@@ -19,6 +19,7 @@ from prodspec.ranker.blend import (
     HEIGHT_WIDTH,
     Rankers,
     dimension_rows,
+    dimension_text,
     fit_dimension_ranker,
     fit_drawing_ranker,
     fit_height_width_ranker,
@@ -69,7 +70,7 @@ def oof_scores(lines: pd.DataFrame, folds_by_row: np.ndarray, features: list[str
         held_dimensions, held_others = (held & dimensions).any(), (held & ~dimensions).any()
         booster = fit_main_ranker(fold_lines[training], fold_features, params, seeds) if held_dimensions else None
         dimension_booster = (fit_dimension_ranker(fold_lines[training], fold_text, fold_features, params, seeds)
-                             if fold_text is not None and held_dimensions else None)
+                             if dimension_text(fold_text) is not None and held_dimensions else None)
         height_width_booster = (fit_height_width_ranker(fold_lines[training], fold_text, fold_features, params, seeds)
                                 if dimension_booster is not None and height_width_ranker
                                 and (held & heights_and_widths).any() else None)

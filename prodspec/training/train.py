@@ -28,6 +28,7 @@ from prodspec.ranker.blend import (
     DIMENSIONS,
     DRAWING_BLEND,
     Rankers,
+    dimension_text,
     entity_codes,
     fit_dimension_ranker,
     fit_drawing_ranker,
@@ -36,7 +37,6 @@ from prodspec.ranker.blend import (
     fit_other_ranker,
     other_text_lines,
     ranker_features,
-    text_for,
 )
 from prodspec.ranker.calibration import fit_calibration
 from prodspec.ranker.confidence import fit_confidence, out_of_fold_confidence
@@ -105,11 +105,11 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path, objective: str = 
         work_dir = Path(work_dir or (cache.path.parent / "studies"))
         work_dir.mkdir(parents=True, exist_ok=True)
         storage = f"sqlite:///{work_dir / ('study-' + study_key + f'-seed{seed}.sqlite3')}"
-    # the study weighs parameters without the other attributes' text rows: a third of the time, and the same
-    # parameters for the same photos whether or not a corpus teaches the other ranker
+    # the study weighs parameters without the other attributes' text rows: the same photos give the same
+    # parameters whether or not a corpus teaches the other ranker
     study_text, study_words = text, data.words
     if text is not None and other_text_lines(text).any():
-        study_text, study_words = text_for(text, other=False), data.words.with_text_lines(~other_text_lines(text))
+        study_text, study_words = dimension_text(text), data.words.with_text_lines(~other_text_lines(text))
     params, tuning = tune_ranker(lines, folds, features, n_rows, has_positive, trials, storage,
                                  rows["image_name"], warm_start=warm, words=study_words, text=study_text,
                                  progress=progress, seed=seed)
@@ -156,8 +156,9 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path, objective: str = 
 
     stages.next(f"fitting the shipped rankers ({ENSEMBLE_SIZE} LightGBM seeds each) on every row")
     final = fit_main_ranker(lines, features, params, ENSEMBLE_SIZE)
-    dimension_ranker = fit_dimension_ranker(lines, text, features, params, ENSEMBLE_SIZE) if text is not None else None
-    height_width_ranker = (fit_height_width_ranker(lines, text, features, params, ENSEMBLE_SIZE) if text is not None
+    learns_dimensions = dimension_text(text) is not None
+    dimension_ranker = fit_dimension_ranker(lines, text, features, params, ENSEMBLE_SIZE) if learns_dimensions else None
+    height_width_ranker = (fit_height_width_ranker(lines, text, features, params, ENSEMBLE_SIZE) if learns_dimensions
                            else None)
     other_ranker = fit_other_ranker(lines, features, params, ENSEMBLE_SIZE, text)
     drawing_ranker = (fit_drawing_ranker(data.drawn, features, params, ENSEMBLE_SIZE) if data.drawn is not None
