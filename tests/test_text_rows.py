@@ -107,6 +107,17 @@ def test_text_rows_have_no_geometry_and_take_context_from_nearby_words(tmp_path)
     assert not math.isnan(table["log_value"].iloc[0])
 
 
+def _trained_strict_f1(tmp_path, name: str, test: pd.DataFrame, **options) -> float:
+    """Train a model `name` on tmp_path's labels.csv and images/ with these options, answer test.csv, score it."""
+    model_dir = tmp_path / name
+    train(tmp_path / "labels.csv", tmp_path / "images", model_dir=model_dir, trials=2, train_csv=tmp_path / "train.csv",
+          cache_dir=tmp_path / "cache", progress=False, k_folds=3, **options)
+    predict(tmp_path / "test.csv", tmp_path / "images", tmp_path / f"{name}.csv", model_dir=model_dir,
+            cache_dir=tmp_path / "cache", progress=False)
+    answers = pd.read_csv(tmp_path / f"{name}.csv", dtype=str, keep_default_na=False)["prediction"]
+    return score_rows(list(test["entity_value"]), list(answers)).strict_f1
+
+
 def test_text_corpus_teaches_the_dimension_ranker_what_the_photos_do_not_show(tmp_path):
     cache = OcrCache(tmp_path / "cache", shipped_dir=None)
     images = tmp_path / "images"
@@ -119,16 +130,8 @@ def test_text_corpus_teaches_the_dimension_ranker_what_the_photos_do_not_show(tm
     cache.close()
     _write_dimension_corpus(tmp_path / "corpus.csv", 200, DIMENSIONS)
 
-    scores = {}
-    for name, text_corpus in (("photos", None), ("photos+text", tmp_path / "corpus.csv")):
-        model_dir = tmp_path / name
-        train(tmp_path / "labels.csv", images, model_dir=model_dir, trials=2,
-              train_csv=tmp_path / "train.csv", cache_dir=tmp_path / "cache", progress=False, k_folds=3,
-              text_corpus=text_corpus)
-        predict(tmp_path / "test.csv", images, tmp_path / f"{name}.csv", model_dir=model_dir,
-                cache_dir=tmp_path / "cache", progress=False)
-        answers = pd.read_csv(tmp_path / f"{name}.csv", dtype=str, keep_default_na=False)["prediction"]
-        scores[name] = score_rows(list(test["entity_value"]), list(answers)).strict_f1
+    scores = {name: _trained_strict_f1(tmp_path, name, test, text_corpus=text_corpus)
+              for name, text_corpus in (("photos", None), ("photos+text", tmp_path / "corpus.csv"))}
     assert load_model(tmp_path / "photos").rankers.dimension is None
     assert load_model(tmp_path / "photos").rankers.height_width is None
     model = load_model(tmp_path / "photos+text")
@@ -208,16 +211,9 @@ def test_the_other_attributes_text_rows_teach_their_ranker_and_only_theirs(tmp_p
     _write_dimension_corpus(tmp_path / "corpus.csv", 60, DIMENSIONS)
     _write_weight_corpus(tmp_path / "weights.csv", 150, label="serving")
 
-    scores = {}
-    for name, other_text in (("photos", None), ("photos+text", TextCorpus(tmp_path / "weights.csv"))):
-        model_dir = tmp_path / name
-        train(tmp_path / "labels.csv", images, model_dir=model_dir, trials=2, train_csv=tmp_path / "train.csv",
-              cache_dir=tmp_path / "cache", progress=False, k_folds=3, text_corpus=tmp_path / "corpus.csv",
-              other_text=other_text)
-        predict(tmp_path / "test.csv", images, tmp_path / f"{name}.csv", model_dir=model_dir,
-                cache_dir=tmp_path / "cache", progress=False)
-        answers = pd.read_csv(tmp_path / f"{name}.csv", dtype=str, keep_default_na=False)["prediction"]
-        scores[name] = score_rows(list(test["entity_value"]), list(answers)).strict_f1
+    scores = {name: _trained_strict_f1(tmp_path, name, test, text_corpus=tmp_path / "corpus.csv",
+                                       other_text=other_text)
+              for name, other_text in (("photos", None), ("photos+text", TextCorpus(tmp_path / "weights.csv")))}
     assert load_model(tmp_path / "photos+text").meta["other_text_rows"] == 150
     assert scores["photos+text"] > 0.8 and scores["photos"] < 0.3, scores
     # the dimension rankers and the photos ranker learned exactly as before; the other ranker did not
