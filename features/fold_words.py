@@ -9,6 +9,8 @@ fold splits 1-20 that read top-1 0.8443 where a vocabulary learned on each fold'
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pandas as pd
 
@@ -84,7 +86,6 @@ class FoldWords:
         """The same words for a text table of these of its lines alone (`keep`: a mask over the text lines)."""
         if self._text is None:
             return self
-        words = FoldWords.__new__(FoldWords)
-        words.__dict__ |= self.__dict__
+        words = copy.copy(self)  # shares the photos' words and the vocabularies learned from them
         words._text = _LineWords([w for w, k in zip(self._text.words, keep, strict=True) if k])
         return words

@@ -339,6 +339,27 @@ def test_each_fold_learns_its_vocabulary_from_its_training_rows_alone():
     assert laid["word_secret"].tolist() == [2.0, 0.0] * 10 + [0.0] * 20 and "word_secret" in features
 
 
+def test_fold_words_for_some_text_lines_keep_those_lines_words_and_the_photos_vocabulary():
+    from prodspec.features.fold_words import FoldWords
+
+    table = pd.DataFrame({"row_pos": np.repeat(np.arange(20), 2), "label": np.tile([1, 0], 20),
+                          "unit_allowed": 1.0, "log_value": np.arange(40.0)})
+    words = [({"often", "secret"} if right else {"often"}, set()) for _ in range(20) for right in (1, 0)]
+    text = pd.DataFrame({"row_pos": [20, 20, 21, 21], "log_value": [1.0, 2.0, 3.0, 4.0]})
+    text_words = [({"secret"}, set()), ({"often"}, set()), ({"often"}, set()), ({"secret"}, set())]
+    fold = FoldWords(table, words, text_words)
+    every_row = np.ones(20, dtype=bool)
+    keep = np.array([False, False, True, True])
+    some = fold.with_text_lines(keep)
+    _, laid_text, _ = some.for_fold(table, text[keep], ["log_value"], every_row)
+    assert laid_text["word_secret"].tolist() == [0.0, 2.0]  # the kept lines' own words
+    assert some.vocabulary(every_row) is fold.vocabulary(every_row)  # learned once, from the photos alone
+    _, all_text, _ = fold.for_fold(table, text, ["log_value"], every_row)  # the original keeps every line
+    assert all_text["word_secret"].tolist() == [2.0, 0.0, 0.0, 2.0]
+    photos_only = FoldWords(table, words)
+    assert photos_only.with_text_lines(keep) is photos_only  # no text lines to choose among
+
+
 def test_fold_words_learned_from_every_row_are_the_shipped_vocabulary(trained):
     # the words kept while the table was built give back the model's vocabulary and the table's own columns
     root, report = trained
