@@ -7,6 +7,7 @@
     python -m bench.fold_splits --one-by-one                      # a photo's dimension rows answered one by one
     python -m bench.fold_splits --order-weight 1                  # a depth and a width by the catalogue's order at 1
     python -m bench.fold_splits --rules                           # and the simple rules on the same splits
+    python -m bench.fold_splits --splits 20 --first-split 201 --synthetic out/synthetic --rules --figure docs/rules.png
     python -m bench.fold_splits --dimension-blend 0.5             # the photos ranker's weight in a dimension row
     python -m bench.fold_splits --no-other-text                   # the other attributes' ranker without text rows
     python -m bench.fold_splits --other-text ../shared/data/text/ocr_text_more.csv.gz:voltage --other-text-rows 5000
@@ -31,7 +32,8 @@ from prodspec.candidates.cache import OcrCache
 from prodspec.candidates.ocr import OcrSettings
 from prodspec.cli.commands import chosen_other_text, chosen_text_corpus
 from prodspec.dataset.rows import TextCorpus
-from prodspec.evaluation.rules import rule_table
+from prodspec.evaluation.intervals import photo_intervals
+from prodspec.evaluation.rules import rule_figure, rule_table
 from prodspec.paths import SHARED_DATA, SHIPPED_MODEL_DIR
 from prodspec.ranker.blend import (
     dimension_blend_of,
@@ -39,7 +41,7 @@ from prodspec.ranker.blend import (
     ranker_features,
 )
 from prodspec.ranker.lambdarank import RankerParams
-from prodspec.training.crossval import scores_on_fresh_splits, split_means
+from prodspec.training.crossval import scores_on_fresh_splits
 from prodspec.training.data import corpora_of, training_data
 
 SHOWN = ("top1", "strict_f1", "test_mix_strict_f1", "dimension_top1", "dimension_accuracy", "other_accuracy")
@@ -83,7 +85,7 @@ def fold_splits(labels: list[Path], images: list[Path], model_dir: Path, splits:
         cache.close()
     params = RankerParams(**meta["params"])
     features = [f for f in ranker_features(data.table_features, meta["objective"]) if not f.startswith(without)]
-    per_split = scores_on_fresh_splits(data.table, data.priors, meta["fallback"], features, params,
+    fresh = scores_on_fresh_splits(data.table, data.priors, meta["fallback"], features, params,
                                        seeds=range(first_split, first_split + splits), text=data.text,
                                        words=data.words, drawn=data.drawn, drawing_weight=drawing_weight,
                                        p_equal=p_equal, order_weight=order_weight, rules=rules,
@@ -95,8 +97,8 @@ def fold_splits(labels: list[Path], images: list[Path], model_dir: Path, splits:
             "other_text_rows": data.other_text_rows, "synthetic": str(synthetic) if synthetic else None,
             "without": list(without), "drawing_weight": drawing_weight, "dimension_blend": dimension_blend,
             "height_width_ranker": height_width_ranker,
-            "p_equal": p_equal, "order_weight": order_weight, "splits": per_split,
-            "mean": split_means(per_split)}
+            "p_equal": p_equal, "order_weight": order_weight, "splits": fresh.splits,
+            "mean": fresh.mean, "intervals": photo_intervals(data.rows, fresh.exact)}
 
 
 def _cell(value: float | None) -> str:
@@ -109,8 +111,12 @@ def render(result: dict) -> str:
     lines.append(f"{'mean':>5}  " + "  ".join(_cell(result["mean"].get(k)) for k in SHOWN))
     rest = {k: v for k, v in result["mean"].items() if k not in SHOWN and not k.startswith("rule_")}
     lines.append("means of the rest: " + ", ".join(f"{k} {v}" for k, v in rest.items()))
+    intervals = result.get("intervals") or {}
+    lines.append("95% over photos (drawn again with replacement): " + ", ".join(
+        f"{k} {result['mean'][k]:.3f} ({low:.3f}–{high:.3f})" for k, (low, high) in intervals.items()
+        if result["mean"].get(k) is not None))
     if any(k.startswith("rule_") for k in result["mean"]):
-        lines += ["", rule_table(result["mean"])]
+        lines += ["", rule_table(result["mean"], intervals or None)]
     return "\n".join(lines)
 
 
@@ -149,9 +155,13 @@ def main() -> None:
                           "model does)")
     cli.add_argument("--rules", action="store_true", help="score the simple rules on the same splits")
     cli.add_argument("--json", type=Path, default=None)
+    cli.add_argument("--figure", type=Path, default=None,
+                     help="with --rules, draw the ranker against the rules here (as docs/rules.png)")
     args = cli.parse_args()
     if args.one_by_one and args.order_weight is not None:
         cli.error("--one-by-one answers every row alone: give it or --order-weight, not both")
+    if args.figure and not args.rules:
+        cli.error("--figure draws the ranker against the rules: give --rules with it")
     other_text = chosen_other_text(args)
     if args.other_text_rows is not None and other_text is not None:
         other_text = dataclasses.replace(other_text, rows=args.other_text_rows)
@@ -168,6 +178,10 @@ def main() -> None:
     print(render(result))
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))
+    if args.figure:
+        first = args.first_split
+        rule_figure(result["mean"], args.figure, f"The ranker against simple rules, fold splits {first}–"
+                    f"{first + args.splits - 1}", result["intervals"])
 
 
 if __name__ == "__main__":

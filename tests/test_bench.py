@@ -48,6 +48,10 @@ def test_bench_writes_results_report_and_figures(tmp_path):
     assert set(results["rules"]["photos"]) == set(results["scores"]["ranker"]) - {"overall"}
     assert all(0 <= v <= 1 for row in results["rules"]["photos"].values() for v in row.values() if v is not None)
     assert "## The ranker against simple rules" in report and "rules.png" in report
+    # how far the fresh splits' shares may lie from other photos': the photos drawn again, each with its rows
+    low, high = results["fresh_splits_intervals"]["test_mix_strict_f1"]
+    mixed = sum(split["test_mix_strict_f1"] for split in results["fresh_splits"]) / 5
+    assert low <= mixed <= high and "95% of draws give" in report
     # a fixed seed: a second run picks the same images and gets the same scores
     again = run_bench(tmp_path / "labels.csv", tmp_path / "images", tmp_path / "out2", limit=30, trials=2,
                       cache_dir=tmp_path / "cache", progress=False)
@@ -59,8 +63,11 @@ def test_bench_writes_results_report_and_figures(tmp_path):
     assert many["splits"][0] == results["fresh_splits"][0] and len(many["splits"]) == 2
     shown = render(many).splitlines()
     shown = shown[:shown.index("")]  # then the rules' table
-    assert shown[-2].startswith(" mean") and shown[-1].startswith("means of the rest: numeric_f1")
-    assert "| ranker − best rule |" in render(many)
+    assert shown[-3].startswith(" mean") and shown[-2].startswith("means of the rest: numeric_f1")
+    assert shown[-1].startswith("95% over photos") and "test_mix_strict_f1 " in shown[-1]
+    assert "| ranker − best rule |" in render(many) and "| 95% over photos |" in render(many)
+    low, high = many["intervals"]["test_mix_strict_f1"]
+    assert low <= many["mean"]["test_mix_strict_f1"] <= high
 
     picture = tmp_path / "explain.png"
     listing = explain(tmp_path / "images" / "b0.png", "item_weight", "7", picture, model_dir=out / "model",

@@ -24,6 +24,7 @@ from prodspec.dataset.photos import PhotoFolder
 from prodspec.dataset.rows import TextCorpus, check_output, read_rows, write_atomically
 from prodspec.dataset.splits import image_folds
 from prodspec.evaluation import figures
+from prodspec.evaluation.intervals import photo_intervals
 from prodspec.evaluation.misses import miss_counts, miss_reasons
 from prodspec.evaluation.report import render_report
 from prodspec.evaluation.rules import rule_figure, rule_frame, text_rules
@@ -41,7 +42,6 @@ from prodspec.training.crossval import (
     FRESH_SEEDS,
     catalogue_confidence,
     scores_on_fresh_splits,
-    split_means,
 )
 from prodspec.training.data import corpora_of, labelled_rows, paths_of, read_sources
 from prodspec.training.train import train
@@ -157,8 +157,8 @@ def run_bench(labels: Path | list[Path] | None = None, images: Path | list[Path]
                                            rules=model_seed == report["params"]["seed"])
         for model_seed in (report["params"]["seed"], *OTHER_MODEL_SEEDS)}
     fresh = fresh_by_seed[report["params"]["seed"]]
-    fresh_mean = split_means(fresh)
-    by_seed = [{"seed": model_seed, **split_means(fresh_by_seed[model_seed])} for model_seed in OTHER_MODEL_SEEDS]
+    fresh_mean = fresh.mean
+    by_seed = [{"seed": model_seed, **fresh_by_seed[model_seed].mean} for model_seed in OTHER_MODEL_SEEDS]
     recall = recall_table(rows, [data.images[n].candidates if n in data.images else []
                                  for n in rows["image_name"]])
     reasons = miss_reasons(table, data.images, oof["answers"])
@@ -182,7 +182,8 @@ def run_bench(labels: Path | list[Path] | None = None, images: Path | list[Path]
                  "seed": seed, "limit": limit, "cache": note},
         "scores": {s: report[s] for s in ("ranker", "baseline", "oracle")},
         "candidate_recall": recall, "top1_accuracy_where_possible": report["top1_accuracy_where_possible"],
-        "fresh_splits": fresh, "fresh_splits_other_model_seeds": by_seed,
+        "fresh_splits": fresh.splits, "fresh_splits_other_model_seeds": by_seed,
+        "fresh_splits_intervals": photo_intervals(rows, fresh.exact),
         "rules": {"photos": _plain(rule_frame(fresh_mean)),
                   "text": None if data.text is None else _plain(text_rules(data.text))},
         "thresholds": report["thresholds"], "objective": report["objective"], "fallback": report["fallback"],
@@ -200,7 +201,7 @@ def run_bench(labels: Path | list[Path] | None = None, images: Path | list[Path]
                                            out / "reliability.png"),
         "ocr_seconds": figures.ocr_seconds(ocr_seconds, out / "ocr_seconds.png"),
         "losses": figures.losses(losses, out / "losses.png"),
-        "rules": rule_figure(fresh_mean, out / "rules.png"),
+        "rules": rule_figure(fresh_mean, out / "rules.png", intervals=results["fresh_splits_intervals"]),
     }
     results["figures"] = {k: p.name for k, p in pngs.items()}
     (out / "results.json").write_text(json.dumps(results, indent=1))

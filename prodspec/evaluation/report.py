@@ -30,6 +30,16 @@ def _fresh_splits_text(fresh: list[dict]) -> str:
             f"top-1 on the height, width and depth rows alone {spread('dimension_top1')}")
 
 
+def _intervals_text(intervals: dict | None) -> str:
+    if not intervals:
+        return ""
+    names = {"test_mix_strict_f1": "strict F1 on the test file's mix", "dimension_accuracy": "height, width and "
+             "depth rows right", "other_accuracy": "the other rows right"}
+    return ("With the photos drawn again (with replacement), 95% of draws give: " + ", ".join(
+        f"{text} {intervals[key][0]:.3f}–{intervals[key][1]:.3f}" for key, text in names.items() if key in intervals)
+        + ". ")
+
+
 def _catalogue_text(point: dict) -> str:
     return (f"Catalogue objective (precision ≥ {point['min_precision']}, one threshold for every attribute): on rows "
             f"the threshold never saw it answers {point['held_out_answered_rate']:.3f} of rows at precision "
@@ -77,6 +87,7 @@ def render_report(results: dict, report: dict) -> str:
         (f"Top-1 accuracy where a right candidate exists: {results['top1_accuracy_where_possible']:.3f} on the fold "
         f"split the ranker's parameters were tuned on; {_fresh_splits_text(results['fresh_splits'])}. "
         f"{_model_seeds_text(results['fresh_splits'], results['fresh_splits_other_model_seeds'])}. "
+        f"{_intervals_text(results.get('fresh_splits_intervals'))}"
         f"Objective `{results['objective']}`, thresholds {results['thresholds']}, prior fallback "
         f"{'on' if results['fallback'] else 'off'}."), "",
         "![F1 per attribute](f1_per_attribute.png)", "",
@@ -96,7 +107,8 @@ def render_report(results: dict, report: dict) -> str:
         ("Each attribute's rows answered exactly right, every row answered, on the fresh fold splits above: the "
          "ranker, and rules that need no learning on the same splits (the best in bold; a rule that beats the "
          "ranker marks something it has not learned)."), "",
-        rule_table(split_means(results["fresh_splits"])), "", "![the ranker against simple rules](rules.png)", "",
+        rule_table(split_means(results["fresh_splits"]), results.get("fresh_splits_intervals")), "",
+        "![the ranker against simple rules](rules.png)", "",
         *_text_rules_text(results["rules"]["text"]),
         "## Abstention", "",
         _catalogue_text(results["precision_objective"]), "",

@@ -39,26 +39,35 @@ def best_rule(frame: pd.DataFrame) -> pd.DataFrame:
                          "ranker_margin": frame["ranker"] - rules.max(axis=1)})
 
 
-def rule_table(mean: dict) -> str:
-    """A Markdown table: each attribute a row, the ranker's share exactly right and each rule's, the best rule."""
+def rule_table(mean: dict, intervals: dict | None = None) -> str:
+    """A Markdown table: each attribute a row, the ranker's share exactly right and each rule's, the best rule;
+    with `intervals` (`evaluation.intervals.photo_intervals`), the ranker's 95% interval over photos too."""
     frame = rule_frame(mean)
     best = best_rule(frame)
-    head = "| attribute | ranker | " + " | ".join(r.replace("_", " ") for r in RULES) + " | ranker − best rule |"
-    lines = [head, "|---|" + "---:|" * (len(RULES) + 2)]
+    spread = intervals is not None
+    head = ("| attribute | ranker | " + ("95% over photos | " if spread else "")
+            + " | ".join(r.replace("_", " ") for r in RULES) + " | ranker − best rule |")
+    lines = [head, "|---|" + "---:|" * (len(RULES) + 2 + spread)]
     for attribute, row in frame.iterrows():
         cells = [f"**{v:.3f}**" if rule == best.at[attribute, "best_rule"] else f"{v:.3f}"
                  for rule, v in row[list(RULES)].items()]
-        lines.append(f"| {attribute} | {row['ranker']:.3f} | " + " | ".join(cells)
-                     + f" | {best.at[attribute, 'ranker_margin']:+.3f} |")
+        low, high = (intervals or {}).get(f"{attribute}_accuracy", (np.nan, np.nan))
+        lines.append(f"| {attribute} | {row['ranker']:.3f} | " + (f"{low:.2f}–{high:.2f} | " if spread else "")
+                     + " | ".join(cells) + f" | {best.at[attribute, 'ranker_margin']:+.3f} |")
     return "\n".join(lines + ["", "Rules: " + "; ".join(f"*{r.replace('_', ' ')}*: {RULE_TEXT[r]}" for r in RULES)])
 
 
-def rule_figure(mean: dict, path: Path, title: str = "") -> Path:
-    """Each attribute a row: every rule a grey mark, the best rule named, the ranker a blue dot."""
+def rule_figure(mean: dict, path: Path, title: str = "", intervals: dict | None = None) -> Path:
+    """Each attribute a row: every rule a grey mark, the best rule named, the ranker a blue dot; with `intervals`,
+    the ranker's 95% interval over photos a blue bar."""
     frame = rule_frame(mean).iloc[::-1]
     best = best_rule(frame)
     fig, ax = plt.subplots(figsize=(8.5, 0.45 * len(frame) + 1.4))
     y = np.arange(len(frame))
+    spans = [(k, intervals[f"{a}_accuracy"]) for k, a in enumerate(frame.index) if f"{a}_accuracy" in (intervals or {})]
+    for n, (k, span) in enumerate(spans):
+        ax.plot(span, [k, k], color="tab:blue", alpha=0.3, lw=6, solid_capstyle="butt", zorder=1,
+                label="ranker, 95% over photos" if n == 0 else None)
     for rule in RULES:
         ax.scatter(frame[rule], y, marker="|", s=160, color="0.6", zorder=2)
     ax.scatter(frame["ranker"], y, s=60, color="tab:blue", zorder=3, label="ranker")
@@ -70,7 +79,7 @@ def rule_figure(mean: dict, path: Path, title: str = "") -> Path:
     ax.set_xlabel("rows answered exactly right (grey: a simple rule, the best one named)")
     ax.set_title(title or "The ranker against simple rules, by attribute", fontsize=10)
     ax.grid(axis="x", color="0.92", zorder=0)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="lower left", fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)

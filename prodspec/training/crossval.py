@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -106,13 +107,25 @@ def split_means(splits: list[dict]) -> dict:
     return {k: round(statistics.fmean(v), 4) if v else None for k, v in known.items()}
 
 
+@dataclass(frozen=True)
+class FreshSplits:
+    """Each fold split's figures (`split_measures`), and whether each split answered each row exactly right
+    (splits × rows: how far the figures may lie from other photos', `prodspec.evaluation.intervals`)."""
+    splits: list[dict]
+    exact: np.ndarray
+
+    @property
+    def mean(self) -> dict:
+        return split_means(self.splits)
+
+
 def scores_on_fresh_splits(table: FeatureTable, priors: Priors, fallback: bool, features: list[str],
                            params: RankerParams, seeds: range = FRESH_SEEDS, k_folds: int = 5,
                            text: pd.DataFrame | None = None, words: FoldWords | None = None,
                            drawn: pd.DataFrame | None = None, drawing_weight: float = 0.0,
                            p_equal: float | None = ANSWER_P_EQUAL, order_weight: float | None = ANSWER_ORDER_WEIGHT,
                            rules: bool = False,
-                           dimension_blend: float = DIMENSION_BLEND, height_width_ranker: bool = True) -> list[dict]:
+                           dimension_blend: float = DIMENSION_BLEND, height_width_ranker: bool = True) -> FreshSplits:
     """Top-1 accuracy and F1 (every row answered) with the tuned parameters on fold splits they were not tuned on;
     a photo's dimension rows answered as a trained model answers them (`ranker.joint.ANSWER_P_EQUAL`, a `p_equal`
     answering them together; `ANSWER_ORDER_WEIGHT`, an `order_weight` answering a depth and a width by the catalogue's
@@ -126,7 +139,7 @@ def scores_on_fresh_splits(table: FeatureTable, priors: Priors, fallback: bool, 
     rows, lines = table.rows, table.lines
     n_rows = len(rows)
     has_positive = rows_with_a_right_candidate(lines, n_rows)
-    out = []
+    out, exact = [], []
     for seed in seeds:
         folds = image_folds(rows["image_name"], k=k_folds, seed=seed)
         tops = joint_tops(rows, lines, oof_scores(lines, folds, features, params, text, words=words, drawn=drawn,
@@ -135,12 +148,18 @@ def scores_on_fresh_splits(table: FeatureTable, priors: Priors, fallback: bool, 
                           p_equal, order_weight)
         answers = answers_for(table, tops, np.ones(n_rows), {}, priors, fallback)
         measures = split_measures(rows, tops, answers, has_positive)
+        exact.append(exactly_right(rows, answers))
         if rules:
             measures |= {f"rule_{rule}_{attribute}": share
                          for rule, shares in rule_accuracy(table, tops, priors, fallback).items() if rule != "ranker"
                          for attribute, share in shares.items()}
         out.append(measures)
-    return out
+    return FreshSplits(out, np.array(exact, dtype=bool).reshape(len(out), n_rows))
+
+
+def exactly_right(rows: pd.DataFrame, answers: list[str]) -> np.ndarray:
+    """Whether each row's answer is its label as written (the official, strict match)."""
+    return np.array([a == v for a, v in zip(answers, rows["entity_value"], strict=True)], dtype=bool)
 
 
 def split_measures(rows: pd.DataFrame, tops: pd.DataFrame, answers: list[str], has_positive: np.ndarray) -> dict:
@@ -150,7 +169,7 @@ def split_measures(rows: pd.DataFrame, tops: pd.DataFrame, answers: list[str], h
     scored = score_table(rows[["index", "entity_name", "entity_value"]],
                          pd.DataFrame({"index": rows["index"], "prediction": answers}))
     mixed = reweighted({k: v.as_dict() for k, v in scored.items()})
-    exact = np.array([a == v for a, v in zip(answers, rows["entity_value"])])
+    exact = exactly_right(rows, answers)
     entity = rows["entity_name"].to_numpy()
     dimension = np.isin(entity, list(DIMENSIONS))
 
