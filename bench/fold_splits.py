@@ -40,6 +40,7 @@ from prodspec.ranker.blend import (
     has_height_width_ranker,
     ranker_features,
 )
+from prodspec.ranker.joint import JointPolicy
 from prodspec.ranker.lambdarank import RankerParams
 from prodspec.training.crossval import scores_on_fresh_splits
 from prodspec.training.data import corpora_of, training_data
@@ -72,10 +73,9 @@ def fold_splits(labels: list[Path], images: list[Path], model_dir: Path, splits:
         dimension_blend = dimension_blend_of(meta)
     if height_width_ranker is None:
         height_width_ranker = has_height_width_ranker(meta)
-    if p_equal == MODELS:
-        p_equal = meta.get("joint_p_equal")
-    if order_weight == MODELS:
-        order_weight = meta.get("joint_order_weight")
+    models = JointPolicy.of(meta)
+    joint = JointPolicy(models.p_equal if p_equal == MODELS else p_equal,
+                        models.order_weight if order_weight == MODELS else order_weight)
     settings = OcrSettings.from_meta(meta["ocr_settings"])
     cache = OcrCache(cache_dir)
     try:
@@ -86,18 +86,16 @@ def fold_splits(labels: list[Path], images: list[Path], model_dir: Path, splits:
     params = RankerParams(**meta["params"])
     features = [f for f in ranker_features(data.table_features, meta["objective"]) if not f.startswith(without)]
     fresh = scores_on_fresh_splits(data.table, data.priors, meta["fallback"], features, params,
-                                       seeds=range(first_split, first_split + splits), text=data.text,
-                                       words=data.words, drawn=data.drawn, drawing_weight=drawing_weight,
-                                       p_equal=p_equal, order_weight=order_weight, rules=rules,
-                                       dimension_blend=dimension_blend,
-                                       height_width_ranker=height_width_ranker)
+                                   seeds=range(first_split, first_split + splits), text=data.text, words=data.words,
+                                   drawn=data.drawn, drawing_weight=drawing_weight, joint=joint, rules=rules,
+                                   dimension_blend=dimension_blend, height_width_ranker=height_width_ranker)
     return {"model": str(model_dir), "params": meta["params"], "rows": len(data.rows), "text_rows": data.text_rows,
             "sources": data.rows["source"].value_counts().to_dict(),
             "text_corpus": [str(c) for c in corpora_of(text_corpus)], "other_text": str(other_text) if other_text else None,
             "other_text_rows": data.other_text_rows, "synthetic": str(synthetic) if synthetic else None,
             "without": list(without), "drawing_weight": drawing_weight, "dimension_blend": dimension_blend,
             "height_width_ranker": height_width_ranker,
-            "p_equal": p_equal, "order_weight": order_weight, "splits": fresh.splits,
+            "p_equal": joint.p_equal, "order_weight": joint.order_weight, "splits": fresh.splits,
             "mean": fresh.mean, "intervals": photo_intervals(data.rows, fresh.exact)}
 
 

@@ -31,7 +31,7 @@ from prodspec.ranker.blend import (
 )
 from prodspec.ranker.calibration import calibrated
 from prodspec.ranker.confidence import predict_confidence
-from prodspec.ranker.joint import joint_tops
+from prodspec.ranker.joint import JointPolicy
 from prodspec.ranker.lambdarank import Ranker, SeedEnsemble
 
 MODEL_VERSION = 3  # 3: each ranker is a seed ensemble, one LightGBM file per seed
@@ -70,8 +70,7 @@ class RankerModel:
     def rank(self, table: FeatureTable, prior: bool = True) -> Ranked:
         """Every row's answer; `prior=False` leaves a row unanswered rather than answer it from the priors."""
         scores = self.scores(table.lines)
-        tops = joint_tops(table.rows, table.lines, scores, self.meta.get("joint_p_equal"),
-                          self.meta.get("joint_order_weight"))
+        tops = JointPolicy.of(self.meta).tops(table.rows, table.lines, scores)
         confidence = predict_confidence(self.confidence, tops)
         answers = answer_rows(table, tops, confidence, self.meta["thresholds"], self.priors,
                               prior and self.meta["fallback"], self.meta.get("fallback_precision", 0.0),

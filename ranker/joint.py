@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -162,6 +163,30 @@ def order_choices(rows: pd.DataFrame, lines: pd.DataFrame, scores: np.ndarray, t
                               weight)
         changed |= {row: group for row, group, was in zip((depth, width), chosen, own) if group != was}
     return changed
+
+
+@dataclass(frozen=True)
+class JointPolicy:
+    """How a photo's dimension rows are answered: together where `p_equal` is given (a shared length weighed by
+    it), a depth and a width by the catalogue's order where `order_weight` is; None leaves the rows alone. The
+    default is what a model trained by this code answers with; meta.json keeps it (`as_meta`, `of`)."""
+
+    p_equal: float | None = ANSWER_P_EQUAL
+    order_weight: float | None = ANSWER_ORDER_WEIGHT
+
+    @classmethod
+    def of(cls, meta: dict) -> JointPolicy:
+        """A model's policy; a model trained before either key was kept answers its rows alone."""
+        return cls(meta.get("joint_p_equal"), meta.get("joint_order_weight"))
+
+    def as_meta(self) -> dict:
+        return {"joint_p_equal": self.p_equal, "joint_order_weight": self.order_weight}
+
+    def tops(self, rows: pd.DataFrame, lines: pd.DataFrame, scores: np.ndarray) -> pd.DataFrame:
+        return joint_tops(rows, lines, scores, self.p_equal, self.order_weight)
+
+
+ANSWER_POLICY = JointPolicy()  # what a model trained by this code answers with
 
 
 def joint_tops(rows: pd.DataFrame, lines: pd.DataFrame, scores: np.ndarray,

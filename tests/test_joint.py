@@ -15,10 +15,12 @@ from prodspec.features.priors import Priors, build_priors
 from prodspec.features.quantities import metres
 from prodspec.paths import DEFAULT_TRAIN_CSV
 from prodspec.ranker.joint import (
+    ANSWER_POLICY,
     DEPTH_WIDTH_ORDER,
     EQUAL_WITHIN,
     ORDER_WEIGHT,
     P_EQUAL,
+    JointPolicy,
     best_assignment,
     joint_tops,
     order_share,
@@ -134,3 +136,19 @@ def test_the_order_shares_are_train_csvs():
     equal = np.abs(depth - width) <= EQUAL_WITHIN * np.maximum(depth, width)
     shares = {"larger": (~equal & (depth > width)).mean(), "equal": equal.mean(), "smaller": (~equal & (depth < width)).mean()}
     assert len(pairs) > 2000 and all(abs(shares[k] - DEPTH_WIDTH_ORDER[k]) < 0.005 for k in shares), shares
+
+
+def test_the_answer_policy_is_kept_in_the_model_and_read_back(tmp_path):
+    import json
+
+    from prodspec.paths import SHIPPED_MODEL_DIR
+
+    meta = json.loads((SHIPPED_MODEL_DIR / "meta.json").read_text())
+    assert JointPolicy.of(meta) == ANSWER_POLICY  # the shipped model answers as this code trains one
+    assert JointPolicy.of(JointPolicy(0.5, None).as_meta()) == JointPolicy(0.5, None)
+    assert JointPolicy.of({}) == JointPolicy(None, None)  # a model from before either key: each row alone
+    # the depth and width of the order test above: a policy answers as its settings say
+    table = _table(tmp_path, [("p.jpg", "depth"), ("p.jpg", "width")])
+    scores = _scores(table.lines, [{30: .5, 80: .45, 50: .05}, {80: .5, 30: .45, 50: .05}])
+    assert _answers(JointPolicy(None, ORDER_WEIGHT).tops(table.rows, table.lines, scores)) == [80.0, 30.0]
+    assert _answers(JointPolicy(None, None).tops(table.rows, table.lines, scores)) == [30.0, 80.0]

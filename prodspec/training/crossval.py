@@ -31,7 +31,7 @@ from prodspec.ranker.blend import (
     score_candidates,
 )
 from prodspec.ranker.confidence import out_of_fold_confidence
-from prodspec.ranker.joint import ANSWER_ORDER_WEIGHT, ANSWER_P_EQUAL, joint_tops
+from prodspec.ranker.joint import ANSWER_POLICY, JointPolicy
 from prodspec.ranker.lambdarank import ENSEMBLE_SIZE, RankerParams
 from prodspec.ranker.rules import rule_accuracy
 
@@ -123,13 +123,11 @@ def scores_on_fresh_splits(table: FeatureTable, priors: Priors, fallback: bool, 
                            params: RankerParams, seeds: range = FRESH_SEEDS, k_folds: int = 5,
                            text: pd.DataFrame | None = None, words: FoldWords | None = None,
                            drawn: pd.DataFrame | None = None, drawing_weight: float = 0.0,
-                           p_equal: float | None = ANSWER_P_EQUAL, order_weight: float | None = ANSWER_ORDER_WEIGHT,
-                           rules: bool = False,
+                           joint: JointPolicy = ANSWER_POLICY, rules: bool = False,
                            dimension_blend: float = DIMENSION_BLEND, height_width_ranker: bool = True) -> FreshSplits:
     """Top-1 accuracy and F1 (every row answered) with the tuned parameters on fold splits they were not tuned on;
-    a photo's dimension rows answered as a trained model answers them (`ranker.joint.ANSWER_P_EQUAL`, a `p_equal`
-    answering them together; `ANSWER_ORDER_WEIGHT`, an `order_weight` answering a depth and a width by the catalogue's
-    order; None leaves the rows alone). `rules`: each split's figures also hold the simple rules'
+    a photo's dimension rows answered by `joint` (default: as a model trained by this code answers them; see
+    `ranker.joint.JointPolicy`). `rules`: each split's figures also hold the simple rules'
     (`ranker.rules`), `rule_<rule>_<attribute>`, on the same split.
 
     The parameters were picked for the best out-of-fold top-1 on one split, so that split's figures are
@@ -142,10 +140,9 @@ def scores_on_fresh_splits(table: FeatureTable, priors: Priors, fallback: bool, 
     out, exact = [], []
     for seed in seeds:
         folds = image_folds(rows["image_name"], k=k_folds, seed=seed)
-        tops = joint_tops(rows, lines, oof_scores(lines, folds, features, params, text, words=words, drawn=drawn,
+        tops = joint.tops(rows, lines, oof_scores(lines, folds, features, params, text, words=words, drawn=drawn,
                                                   drawing_weight=drawing_weight, dimension_blend=dimension_blend,
-                                                  height_width_ranker=height_width_ranker),
-                          p_equal, order_weight)
+                                                  height_width_ranker=height_width_ranker))
         answers = answers_for(table, tops, np.ones(n_rows), {}, priors, fallback)
         measures = split_measures(rows, tops, answers, has_positive)
         exact.append(exactly_right(rows, answers))
@@ -206,8 +203,7 @@ def catalogue_confidence(table: FeatureTable, features: list[str], params: Ranke
     the fold split (0: the one `train` uses).
     """
     folds = image_folds(table.rows["image_name"], k=k_folds, seed=seed)
-    tops = joint_tops(table.rows, table.lines, oof_scores(table.lines, folds, ranker_features(features, "precision"),
-                                                          params, text, words=words, drawn=drawn,
-                                                          drawing_weight=drawing_weight), ANSWER_P_EQUAL,
-                      ANSWER_ORDER_WEIGHT)
+    tops = ANSWER_POLICY.tops(table.rows, table.lines,
+                              oof_scores(table.lines, folds, ranker_features(features, "precision"), params, text,
+                                         words=words, drawn=drawn, drawing_weight=drawing_weight))
     return tops, out_of_fold_confidence(tops, folds)

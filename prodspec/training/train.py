@@ -40,7 +40,7 @@ from prodspec.ranker.blend import (
 )
 from prodspec.ranker.calibration import fit_calibration
 from prodspec.ranker.confidence import fit_confidence, out_of_fold_confidence
-from prodspec.ranker.joint import ANSWER_ORDER_WEIGHT, ANSWER_P_EQUAL, joint_tops
+from prodspec.ranker.joint import ANSWER_POLICY
 from prodspec.ranker.lambdarank import ENSEMBLE_SIZE, MAX_BIN, RankerParams
 from prodspec.ranker.selection import VALUE_TEMPERATURE, rule_baseline
 from prodspec.ranker.thresholds import tune_thresholds
@@ -117,8 +117,8 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path, objective: str = 
     stages.next("scoring every row out of fold, thresholds and confidence")
     # the parameters are tuned on the photos' rows alone; the dimension ranker borrows them
     drawing_weight = DRAWING_BLEND if data.drawn is not None else 0.0
-    tops = joint_tops(rows, lines, oof_scores(lines, folds, features, params, text, words=data.words, drawn=data.drawn,
-                                              drawing_weight=drawing_weight), ANSWER_P_EQUAL, ANSWER_ORDER_WEIGHT)
+    tops = ANSWER_POLICY.tops(rows, lines, oof_scores(lines, folds, features, params, text, words=data.words,
+                                                      drawn=data.drawn, drawing_weight=drawing_weight))
     confidence = out_of_fold_confidence(tops, folds)
     entities = rows["entity_name"].to_numpy()
     truth_empty = (rows["entity_value"].str.strip() == "").to_numpy()
@@ -169,7 +169,7 @@ def train(labels_csv: Path, images_dir: Path, model_dir: Path, objective: str = 
         "vocabulary": data.vocabulary, "thresholds": thresholds,
         "objective": objective, "min_precision": min_precision, "fallback": fallback,
         "fallback_precision": fallback_precision, "calibration": calibration, "params": asdict(params),
-        "joint_p_equal": ANSWER_P_EQUAL, "joint_order_weight": ANSWER_ORDER_WEIGHT,
+        **ANSWER_POLICY.as_meta(),
         "synthetic_rows": 0 if data.drawn is None else int(data.drawn["row_pos"].nunique()),
         "ocr_settings": asdict(settings), "ocr_fingerprint": settings.fingerprint(),
         "data_sha1": _data_key(rows, settings), "training_rows": n_rows,
