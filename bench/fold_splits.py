@@ -110,9 +110,10 @@ def render(result: dict) -> str:
     rest = {k: v for k, v in result["mean"].items() if k not in SHOWN and not k.startswith("rule_")}
     lines.append("means of the rest: " + ", ".join(f"{k} {v}" for k, v in rest.items()))
     intervals = result.get("intervals") or {}
-    lines.append("95% over photos (drawn again with replacement): " + ", ".join(
-        f"{k} {result['mean'][k]:.3f} ({low:.3f}–{high:.3f})" for k, (low, high) in intervals.items()
-        if result["mean"].get(k) is not None))
+    if intervals:
+        lines.append("95% over photos (drawn again with replacement): " + ", ".join(
+            f"{k} {result['mean'][k]:.3f} ({low:.3f}–{high:.3f})" for k, (low, high) in intervals.items()
+            if result["mean"].get(k) is not None))
     if any(k.startswith("rule_") for k in result["mean"]):
         lines += ["", rule_table(result["mean"], intervals or None)]
     return "\n".join(lines)
