@@ -9,16 +9,18 @@
     python -m bench.fold_splits --rules                           # and the simple rules on the same splits
     python -m bench.fold_splits --splits 20 --first-split 201 --synthetic out/synthetic --rules --figure docs/rules.png
     python -m bench.fold_splits --dimension-blend 0.5             # the photos ranker's weight in a dimension row
+    python -m bench.fold_splits --dimension-blend 0.5 --against base.json   # its difference from a --json base.json
     python -m bench.fold_splits --no-other-text                   # the other attributes' ranker without text rows
     python -m bench.fold_splits --other-text ../shared/data/text/ocr_text_more.csv.gz:voltage --other-text-rows 5000
 
 One fold split of about 600 rows moves top-1 and F1 by a few rows, so a change of 0.005 is within the noise of a
-few splits; over 20 it is not. The table is built as `prodspec train` builds it (OCR from the cache or the shipped
-snapshots, priors without the rows they score, the text corpora for the dimension and the other rankers), from every labelled
-source given (default: the dev and more photos, folds grouped by photo across both), and each split trains
-four-seed ensembles with the model's parameters on four folds and scores the fifth. Besides top-1 and F1 it gives
-the share of rows answered exactly right: height, width and depth together and each, the other attributes, and
-each source.
+few splits; over 20 it is not, but the 80 height, width and depth rows still hold their share only to about ±0.09
+over other photos like them (the intervals it prints), and `--against` gives a change's own, narrower interval. The
+table is built as `prodspec train` builds it (OCR from the cache or the shipped snapshots, priors without the rows
+they score, the text corpora for the dimension and the other rankers), from every labelled source given (default:
+the dev and more photos, folds grouped by photo across both), and each split trains four-seed ensembles with the
+model's parameters on four folds and scores the fifth. Besides top-1 and F1 it gives the share of rows answered
+exactly right: height, width and depth together and each, the other attributes, and each source.
 """
 
 from __future__ import annotations
@@ -26,13 +28,22 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import sys
 from pathlib import Path
+
+import pandas as pd
 
 from prodspec.candidates.cache import OcrCache
 from prodspec.candidates.ocr import OcrSettings
 from prodspec.cli.commands import chosen_other_text, chosen_text_corpus
+from prodspec.dataset.errors import UserError
 from prodspec.dataset.rows import TextCorpus
-from prodspec.evaluation.intervals import photo_intervals
+from prodspec.evaluation.intervals import (
+    exact_of,
+    exact_text,
+    paired_intervals,
+    photo_intervals,
+)
 from prodspec.evaluation.rules import rule_figure, rule_table
 from prodspec.paths import SHARED_DATA, SHIPPED_MODEL_DIR
 from prodspec.ranker.blend import (
@@ -95,8 +106,23 @@ def fold_splits(labels: list[Path], images: list[Path], model_dir: Path, splits:
             "other_text_rows": data.other_text_rows, "synthetic": str(synthetic) if synthetic else None,
             "without": list(without), "drawing_weight": drawing_weight, "dimension_blend": dimension_blend,
             "height_width_ranker": height_width_ranker,
-            "p_equal": joint.p_equal, "order_weight": joint.order_weight, "splits": fresh.splits,
-            "mean": fresh.mean, "intervals": photo_intervals(data.rows, fresh.exact)}
+            "p_equal": joint.p_equal, "order_weight": joint.order_weight, "first_split": first_split,
+            "splits": fresh.splits, "mean": fresh.mean, "intervals": photo_intervals(data.rows, fresh.exact),
+            "row_index": data.rows["index"].astype(str).tolist(), "row_photo": data.rows["image_name"].tolist(),
+            "row_entity": data.rows["entity_name"].tolist(), "exact": exact_text(fresh.exact)}
+
+
+def compared(result: dict, baseline: dict) -> dict:
+    """The difference of `result`'s shares from `baseline`'s (another run's `fold_splits` on the same rows and fold
+    splits), with its 95% interval over photos (`paired_intervals`)."""
+    if baseline.get("row_index") != result["row_index"] or "exact" not in baseline:
+        raise UserError("the runs compared must score the same rows (a --json of this script on the same labels)")
+    if (baseline.get("first_split"), len(baseline["splits"])) != (result["first_split"], len(result["splits"])):
+        raise UserError("the runs compared must score the same fold splits (--first-split and --splits)")
+    rows = pd.DataFrame({"image_name": result["row_photo"], "entity_name": result["row_entity"]})
+    spans = paired_intervals(rows, exact_of(result["exact"]), exact_of(baseline["exact"]))
+    return {name: [round(result["mean"][name] - baseline["mean"][name], 4), *span] for name, span in spans.items()
+            if result["mean"].get(name) is not None and baseline["mean"].get(name) is not None}
 
 
 def _cell(value: float | None) -> str:
@@ -114,9 +140,23 @@ def render(result: dict) -> str:
         lines.append("95% over photos (drawn again with replacement): " + ", ".join(
             f"{k} {result['mean'][k]:.3f} ({low:.3f}–{high:.3f})" for k, (low, high) in intervals.items()
             if result["mean"].get(k) is not None))
+    if "against" in result:
+        lines.append(f"against {result['against']['path']}, the difference and its 95% over photos: " + ", ".join(
+            f"{k} {d:+.4f} ({low:+.3f} to {high:+.3f})" for k, (d, low, high) in result["against"]["differences"].items()))
     if any(k.startswith("rule_") for k in result["mean"]):
         lines += ["", rule_table(result["mean"], intervals or None)]
     return "\n".join(lines)
+
+
+def _baseline(path: Path) -> dict:
+    """Another run's --json, read before this run's work; one clear line where it cannot serve."""
+    try:
+        baseline = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise UserError(f"{path}: cannot be read as a fold_splits result ({error})") from error
+    if not isinstance(baseline, dict) or "exact" not in baseline:
+        raise UserError(f"{path}: holds no per-row answers (a --json of this script holds them)")
+    return baseline
 
 
 def main() -> None:
@@ -154,6 +194,9 @@ def main() -> None:
                           "model does)")
     cli.add_argument("--rules", action="store_true", help="score the simple rules on the same splits")
     cli.add_argument("--json", type=Path, default=None)
+    cli.add_argument("--against", type=Path, default=None,
+                     help="another run's --json on the same rows and splits: each share's difference from it, with "
+                          "its 95%% interval over photos")
     cli.add_argument("--figure", type=Path, default=None,
                      help="with --rules, draw the ranker against the rules here (as docs/rules.png)")
     args = cli.parse_args()
@@ -161,6 +204,10 @@ def main() -> None:
         cli.error("--one-by-one answers every row alone: give it or --order-weight, not both")
     if args.figure and not args.rules:
         cli.error("--figure draws the ranker against the rules: give --rules with it")
+    try:
+        baseline = _baseline(args.against) if args.against else None
+    except UserError as error:
+        cli.error(str(error))
     other_text = chosen_other_text(args)
     if args.other_text_rows is not None and other_text is not None:
         other_text = dataclasses.replace(other_text, rows=args.other_text_rows)
@@ -174,6 +221,11 @@ def main() -> None:
                                        else args.order_weight),
                          rules=args.rules, dimension_blend=args.dimension_blend,
                          height_width_ranker=args.height_width_ranker, other_text=other_text)
+    if baseline is not None:
+        try:
+            result["against"] = {"path": str(args.against), "differences": compared(result, baseline)}
+        except UserError as error:  # this run's own figures are still shown and written
+            print(f"--against {args.against}: {error}", file=sys.stderr)
     print(render(result))
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))

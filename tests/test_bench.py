@@ -2,10 +2,12 @@
 
 import json
 
+import pytest
 from PIL import Image
 
-from bench.fold_splits import fold_splits, render
+from bench.fold_splits import compared, fold_splits, render
 from prodspec.candidates.cache import OcrCache
+from prodspec.dataset.errors import UserError
 from prodspec.evaluation.bench import run_bench
 from prodspec.serving.explain import explain
 from tests.synthetic import make_image_set
@@ -68,6 +70,16 @@ def test_bench_writes_results_report_and_figures(tmp_path):
     assert "| ranker − best rule |" in render(many) and "| 95% over photos |" in render(many)
     low, high = many["intervals"]["test_mix_strict_f1"]
     assert low <= many["mean"]["test_mix_strict_f1"] <= high
+    # a run against another on the same rows and splits: each share's difference with its paired interval
+    assert all(d == low == high == 0.0 for d, low, high in compared(many, many).values())
+    other = {**many, "mean": {**many["mean"], "other_accuracy": 0.0}}  # these rows hold no dimension row
+    assert compared(many, other)["other_accuracy"][0] == many["mean"]["other_accuracy"]
+    shown = render({**many, "against": {"path": "base.json", "differences": compared(many, many)}})
+    assert "against base.json, the difference and its 95% over photos: " in shown
+    assert "test_mix_strict_f1 +0.0000 (+0.000 to +0.000)" in shown
+    for wrong in ({**many, "row_index": many["row_index"][1:]}, {**many, "first_split": 2}):
+        with pytest.raises(UserError, match="the same"):
+            compared(many, wrong)
 
     picture = tmp_path / "explain.png"
     listing = explain(tmp_path / "images" / "b0.png", "item_weight", "7", picture, model_dir=out / "model",

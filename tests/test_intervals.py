@@ -4,7 +4,12 @@ import numpy as np
 import pandas as pd
 
 from prodspec.dataset.evaluate import reweighted
-from prodspec.evaluation.intervals import photo_intervals
+from prodspec.evaluation.intervals import (
+    exact_of,
+    exact_text,
+    paired_intervals,
+    photo_intervals,
+)
 from prodspec.evaluation.rules import rule_table
 
 
@@ -53,3 +58,18 @@ def test_the_rule_table_shows_the_rankers_interval_beside_its_share():
     table = rule_table(mean, {"depth_accuracy": [0.48, 0.8]})
     assert "95% over photos" in table.splitlines()[0] and "| depth | 0.640 | 0.48–0.80 |" in table
     assert "95% over photos" not in rule_table(mean)
+
+
+def test_a_change_on_the_same_photos_is_told_from_the_samples_luck_by_its_paired_interval():
+    # two models answer 80 rows alike but for 8 the second gets right: +0.1, though each own interval is ±0.1
+    rows = _rows(80)
+    before = (np.arange(80) % 3 != 0)[None, :]
+    after = before.copy()
+    after[0, np.flatnonzero(~before[0])[:8]] = True
+    low, high = paired_intervals(rows, after, before)["depth_accuracy"]
+    assert 0 < low < 0.1 < high < 0.2  # every draw holds some of the 8 rows: never below zero
+    # each model's own interval holds the other's share: apart, they could not tell the change from luck
+    own_before, own_after = photo_intervals(rows, before)["depth_accuracy"], photo_intervals(rows, after)["depth_accuracy"]
+    assert own_after[0] <= before.mean() < own_before[1] and own_before[0] < after.mean() <= own_after[1]
+    assert paired_intervals(rows, before, before)["test_mix_strict_f1"] == [0.0, 0.0]  # the same answers: no change
+    assert (exact_of(exact_text(after)) == after).all()  # kept in a JSON file as one string of 0 and 1 per split
