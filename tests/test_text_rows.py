@@ -118,16 +118,24 @@ def _trained_strict_f1(tmp_path, name: str, test: pd.DataFrame, **options) -> fl
     return score_rows(list(test["entity_value"]), list(answers)).strict_f1
 
 
-def test_text_corpus_teaches_the_dimension_ranker_what_the_photos_do_not_show(tmp_path):
+def _photos_and_test(tmp_path, photos, test) -> pd.DataFrame:
+    """tmp_path's images/ (their OCR in its cache), labels.csv and train.csv of the `photos` rows, test.csv of the
+    `test` rows without their labels; each made by `(images, cache)` → labelled rows. The test rows, labelled."""
     cache = OcrCache(tmp_path / "cache", shipped_dir=None)
     images = tmp_path / "images"
-    # the photos teach weights only; the text rows, two hundred dimension rows, teach which size is the height
-    labels = make_image_set(images, cache, 40, seed=1, prefix="w")
+    labels = photos(images, cache)
     labels.to_csv(tmp_path / "labels.csv", index=False)
     labels.drop(columns=["index"]).to_csv(tmp_path / "train.csv", index=False)
-    test = make_dimension_set(images, cache, 30, seed=3, prefix="t")
-    test.drop(columns=["entity_value"]).to_csv(tmp_path / "test.csv", index=False)
+    rows = test(images, cache)
+    rows.drop(columns=["entity_value"]).to_csv(tmp_path / "test.csv", index=False)
     cache.close()
+    return rows
+
+
+def test_text_corpus_teaches_the_dimension_ranker_what_the_photos_do_not_show(tmp_path):
+    # the photos teach weights only; the text rows, two hundred dimension rows, teach which size is the height
+    test = _photos_and_test(tmp_path, lambda images, cache: make_image_set(images, cache, 40, seed=1, prefix="w"),
+                            lambda images, cache: make_dimension_set(images, cache, 30, seed=3, prefix="t"))
     _write_dimension_corpus(tmp_path / "corpus.csv", 200, DIMENSIONS)
 
     scores = {name: _trained_strict_f1(tmp_path, name, test, text_corpus=text_corpus)
@@ -198,16 +206,11 @@ def test_a_corpus_read_as_a_sample_keeps_the_same_rows_in_their_order(tmp_path):
 
 
 def test_the_other_attributes_text_rows_teach_their_ranker_and_only_theirs(tmp_path):
-    cache = OcrCache(tmp_path / "cache", shipped_dir=None)
-    images = tmp_path / "images"
     # the photos teach heights only; 150 weight text rows teach a catalogue whose item weight is the serving size
     # (small print, beside a protein weight), which no photo ranker would pick over the net weight in large type
-    labels = make_dimension_set(images, cache, 24, seed=1, prefix="h")
-    labels.to_csv(tmp_path / "labels.csv", index=False)
-    labels.drop(columns=["index"]).to_csv(tmp_path / "train.csv", index=False)
-    test = make_image_set(images, cache, 20, seed=3, prefix="t", label="serving")
-    test.drop(columns=["entity_value"]).to_csv(tmp_path / "test.csv", index=False)
-    cache.close()
+    test = _photos_and_test(
+        tmp_path, lambda images, cache: make_dimension_set(images, cache, 24, seed=1, prefix="h"),
+        lambda images, cache: make_image_set(images, cache, 20, seed=3, prefix="t", label="serving"))
     _write_dimension_corpus(tmp_path / "corpus.csv", 60, DIMENSIONS)
     _write_weight_corpus(tmp_path / "weights.csv", 150, label="serving")
 
