@@ -100,8 +100,8 @@ def test_a_box_with_three_lengths_answers_its_height_by_the_vertical_line(tmp_pa
 
 
 @pytest.mark.xfail(strict=True, reason="the depth ranker puts the height's vertical 50 cm ahead of the longest, "
-                   "receding 80 cm by its rank among every candidate and its place; without those ranks the box "
-                   "answers 80 but real depth rows read worse (docs/experiments.md, 2026-12-08): a known gap")
+                   "receding 80 cm, mostly by its place; refitted without the all-candidate ranks it answers 80 but "
+                   "real depth rows read worse (docs/experiments.md, 2026-12-08): a known gap")
 def test_a_box_with_three_lengths_answers_width_and_depth_by_the_catalogues_convention(tmp_path):
     # the catalogue's depth is the longest horizontal length, its width the shorter one
     answers = _box_answers(tmp_path)
